@@ -1,0 +1,31 @@
+"""Image grids rendered from tensors, with a PNG download beside them."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from dul_models.images import grid_array, png_bytes
+
+
+def image_grid(
+    images: torch.Tensor,
+    *,
+    nrow: int = 8,
+    caption: str | None = None,
+    scale: int = 3,
+    download_name: str | None = None,
+    key: str | None = None,
+) -> None:
+    """Show (N, C, H, W) images in [0, 1] as one grid; pixels enlarged `scale`× without blurring."""
+    st.image(grid_array(images, nrow=nrow, scale=scale), width="content")
+    if caption:
+        st.caption(caption)
+    if download_name:
+        st.download_button(
+            "⬇ PNG",
+            png_bytes(grid_array(images, nrow=nrow)),
+            file_name=download_name,
+            mime="image/png",
+            key=key or f"dl-{download_name}",
+        )

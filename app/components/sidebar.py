@@ -1,0 +1,30 @@
+"""The shared sidebar: dataset, device and seed, read by every page through app.state."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from app import resources, state
+from dul_models.data import list_datasets
+from dul_models.devices import available_devices
+
+
+def shared_sidebar() -> None:
+    state.init_defaults()
+    specs = {spec.name: spec for spec in list_datasets()}
+    st.sidebar.selectbox(
+        "Dataset",
+        list(specs),
+        key=state.DATASET,
+        format_func=lambda n: f"{specs[n].title}{'' if specs[n].embedded else ' (download)'}",
+        help="Embedded sets work offline; the others are downloaded by torchvision on first use.",
+    )
+    st.sidebar.selectbox(
+        "Device",
+        ["auto", *available_devices()],
+        key=state.DEVICE,
+        help="auto picks cuda, then mps, then cpu. Training and inference both run here.",
+    )
+    st.sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=state.SEED)
+    st.sidebar.caption(f"torch {torch.__version__} · {resources.threads()} CPU thread(s) for torch")

@@ -1,0 +1,106 @@
+"""The shared "train live" panel: start/stop a TrainingJob and watch it (progress, curves, previews).
+
+The job runs in the library's JobManager; this panel only polls its snapshot, every second while it
+runs, through a fragment so the rest of the page does not rerun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from app import resources, state
+from app.components.charts import history_chart
+from app.components.images import image_grid
+from dul_models.errors import DULError
+from dul_models.jobs import JobSnapshot
+from dul_models.training import TrainConfig
+
+_SEEN_FINISHED = "training_panel::seen_finished"
+
+
+def _render_snapshot(
+    snap: JobSnapshot, family: str, loss_keys: Sequence[str], eval_keys: Sequence[str]
+) -> None:
+    rate = snap.history[-1]["images_per_s"] if snap.history else 0.0
+    text = (
+        f"{snap.status} · step {snap.step:,} / {snap.total_steps:,} · epoch {snap.epoch:.2f} · "
+        f"{rate:,.0f} images/s · {snap.elapsed_s:.0f} s on {snap.device}"
+    )
+    st.progress(snap.progress, text=text)
+    if snap.status == "failed":
+        st.error(f"Training failed: {snap.error}")
+    left, right = st.columns([3, 2])
+    with left:
+        if snap.history:
+            keys = [k for k in loss_keys if k in snap.history[-1]]
+            st.plotly_chart(
+                history_chart(snap.history, keys, y_title="loss (nats per image)", title="Training loss"),
+                key=f"loss-{snap.job_id}-{snap.step}",
+            )
+        if snap.eval_history:
+            keys = [k for k in eval_keys if k in snap.eval_history[-1]]
+            if keys:
+                st.plotly_chart(
+                    history_chart(snap.eval_history, keys, y_title="PSNR (dB)", title="Test-set evaluation"),
+                    key=f"eval-{snap.job_id}-{snap.step}",
+                )
+    with right:
+        if snap.preview is not None:
+            images, nrow = snap.preview
+            image_grid(
+                images, nrow=nrow, caption=f"Preview at step {snap.step}: rows = clean / noisy / output"
+            )
+
+
+def training_panel(
+    family: str,
+    dataset: str,
+    model_config: dict,
+    train_config: TrainConfig,
+    *,
+    title: str = "",
+    loss_keys: Sequence[str] = ("loss",),
+    eval_keys: Sequence[str] = (),
+) -> None:
+    """Start/stop controls and a live view of this family's latest job; offers the finished run."""
+    manager = resources.job_manager()
+    job = manager.get(state.job_id(family))
+    running = job is not None and not job.snapshot().finished
+    start, stop = st.columns(2)
+    if start.button("▶ Start training", type="primary", disabled=running, key=f"start-{family}"):
+        try:
+            job = manager.submit(family, dataset, model_config, train_config, title=title)
+        except DULError as exc:
+            st.error(f"Cannot start training: {exc}")
+            return
+        state.set_job_id(family, job.job_id)
+        running = True
+    if job is None:
+        st.caption(
+            "No training job yet. Choose settings above and press Start; it keeps running if you switch pages."
+        )
+        return
+    if stop.button("■ Stop", disabled=not running, key=f"stop-{family}"):
+        job.cancel()
+
+    @st.fragment(run_every=1.0 if running else None)
+    def live_view() -> None:
+        snap = job.snapshot()
+        _render_snapshot(snap, family, loss_keys, eval_keys)
+        seen = st.session_state.setdefault(_SEEN_FINISHED, set())
+        if snap.finished and snap.job_id not in seen:
+            seen.add(snap.job_id)
+            st.rerun()  # once: rebuild the page so the new run appears and polling stops
+
+    live_view()
+    snap = job.snapshot()
+    if snap.finished and snap.run_dir:
+        st.success(f"Saved run: `{snap.run_dir}`")
+        st.button(
+            "Show this run on the page",
+            key=f"use-{family}-{snap.job_id}",
+            on_click=state.select_run,  # a callback runs before the sidebar picker is drawn
+            args=(family, snap.run_dir),
+        )

@@ -1,0 +1,80 @@
+"""Shared plumbing for the benchmarks: timing, machine description, result files and RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+RESULTS_DIR = HERE / "results"
+RESULTS_MD = HERE / "RESULTS.md"
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def write_result(name: str, title: str, rows: list[dict[str, Any]], notes: list[str]) -> Path:
+    """One JSON file per benchmark, so benchmarks written by different pages never collide."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    payload = {"name": name, "title": title, "machine": machine(), "rows": rows, "notes": notes}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+        return str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return lines
+
+
+def render_results_md() -> Path:
+    """Rebuild RESULTS.md from every JSON file in results/ (the README links this file)."""
+    out = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`benchmarks/run_all.py`); every number was measured "
+        "on the machine named under its table.",
+        "",
+    ]
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        result = json.loads(path.read_text())
+        m = result["machine"]
+        out += [f"## {result['title']}", "", *_table(result["rows"]), ""]
+        out += [f"- {note}" for note in result["notes"]]
+        where = f"{m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads)"
+        out += [
+            f"- Measured {m['date']} on {where}" + (f", GPU {m['cuda']}" if m["cuda"] else ", no GPU") + ".",
+            "",
+        ]
+    RESULTS_MD.write_text("\n".join(out))
+    return RESULTS_MD

@@ -1,0 +1,313 @@
+"""Run folders: save, list, validate and load trained models — atomically, and never with pickle.
+
+A run is a folder holding `model.safetensors` (weights), `config.json` (family, config, dataset, seed,
+step, versions, time), `metrics.json` and optionally `preview.png`. Every file is written to a temporary
+name and renamed into place, so a crash or a NaN mid-save never leaves a half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as safetensors_bytes
+
+from dul_models import __version__
+from dul_models.errors import CheckpointError, ConfigError
+from dul_models.images import grid_array, png_bytes
+from dul_models.models import DULModel, build_model, config_from_dict, get_family
+
+FORMAT_VERSION = 1
+WEIGHTS, CONFIG, METRICS, PREVIEW = "model.safetensors", "config.json", "metrics.json", "preview.png"
+MANIFEST = "MANIFEST.json"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def bundled_dir() -> Path:
+    """Read-only runs shipped with the project (`DUL_BUNDLED_DIR` overrides, for tests)."""
+    return Path(os.environ.get("DUL_BUNDLED_DIR", REPO_ROOT / "checkpoints")).resolve()
+
+
+def runs_dir() -> Path:
+    """Where runs a user trains go: `DUL_RUNS_DIR`, else the git-ignored `runs/` of the project."""
+    return Path(os.environ.get("DUL_RUNS_DIR", REPO_ROOT / "runs")).resolve()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename over it: readers see old or new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _is_inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def new_run_dir(family: str, dataset: str, root: Path | None = None) -> Path:
+    """A fresh, unique folder name under the user runs folder (it is created on first save)."""
+    root = runs_dir() if root is None else root
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = root / f"{family}-{dataset}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def preview_png(images: torch.Tensor, nrow: int) -> bytes:
+    """PNG bytes of an image grid (N, C, H, W) in [0, 1]."""
+    return png_bytes(grid_array(images, nrow=nrow))
+
+
+def save_run(
+    run_dir: Path,
+    model: DULModel,
+    *,
+    dataset: str,
+    seed: int,
+    step: int,
+    metrics: dict[str, Any] | None = None,
+    train_config: dict[str, Any] | None = None,
+    preview: tuple[torch.Tensor, int] | None = None,
+    title: str = "",
+    allow_bundled: bool = False,
+) -> Path:
+    """Write (or update) a run folder atomically; refuses to touch bundled runs unless told to."""
+    run_dir = Path(run_dir)
+    if not allow_bundled and _is_inside(run_dir, bundled_dir()):
+        raise CheckpointError(
+            f"{run_dir} is a bundled run and is read-only; save user runs under {runs_dir()}"
+        )
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    config = {
+        "format": FORMAT_VERSION,
+        "family": model.family,
+        "config": model.config.to_dict(),
+        "dataset": dataset,
+        "seed": seed,
+        "step": step,
+        "title": title,
+        "train": train_config or {},
+        "dul_models_version": __version__,
+        "torch_version": torch.__version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    # weights first: a config.json that exists always describes weights that are complete
+    atomic_write_bytes(run_dir / WEIGHTS, safetensors_bytes(state, metadata={"family": model.family}))
+    atomic_write_bytes(run_dir / METRICS, _json_bytes(metrics or {}))
+    if preview is not None:
+        atomic_write_bytes(run_dir / PREVIEW, preview_png(*preview))
+    atomic_write_bytes(run_dir / CONFIG, _json_bytes(config))
+    return run_dir
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What `config.json` and `metrics.json` say about a run, read without building the model."""
+
+    path: Path
+    family: str
+    dataset: str
+    config: dict[str, Any]
+    seed: int
+    step: int
+    title: str
+    created: str
+    bundled: bool
+    metrics: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def label(self) -> str:
+        origin = "bundled" if self.bundled else "yours"
+        return f"{self.title or self.name} ({origin}, step {self.step})"
+
+
+def _read_json(path: Path, what: str) -> Any:
+    if not path.is_file():
+        raise CheckpointError(f"{path.parent} has no {path.name}; a run folder needs {WEIGHTS} and {CONFIG}")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({what}): {exc}") from exc
+
+
+def read_run_info(run_dir: Path) -> RunInfo:
+    """Validate `config.json` (family known, config fields valid) and return the run's description."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise CheckpointError(f"no run folder at {run_dir}")
+    meta = _read_json(run_dir / CONFIG, "the run's config")
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{run_dir / CONFIG} must hold a JSON object")
+    for key, kind in (("family", str), ("config", dict), ("dataset", str)):
+        if not isinstance(meta.get(key), kind):
+            raise CheckpointError(f"{run_dir / CONFIG}: field {key!r} is missing or not a {kind.__name__}")
+    if meta.get("format", FORMAT_VERSION) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{run_dir} uses checkpoint format {meta['format']}; this version reads up to {FORMAT_VERSION}"
+        )
+    try:
+        config_from_dict(get_family(meta["family"]).config_cls, meta["config"])
+    except ConfigError as exc:
+        raise CheckpointError(f"{run_dir / CONFIG}: {exc}") from exc
+    metrics_path = run_dir / METRICS
+    metrics = _read_json(metrics_path, "the run's metrics") if metrics_path.exists() else {}
+    return RunInfo(
+        path=run_dir,
+        family=meta["family"],
+        dataset=meta["dataset"],
+        config=meta["config"],
+        seed=int(meta.get("seed", 0)),
+        step=int(meta.get("step", 0)),
+        title=str(meta.get("title", "")),
+        created=str(meta.get("created", "")),
+        bundled=_is_inside(run_dir, bundled_dir()),
+        metrics=metrics if isinstance(metrics, dict) else {},
+        train=meta.get("train", {}) if isinstance(meta.get("train"), dict) else {},
+    )
+
+
+def _shape_errors(run_dir: Path, model: DULModel) -> list[str]:
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    try:
+        with safe_open(run_dir / WEIGHTS, framework="pt") as handle:
+            found = {k: tuple(handle.get_slice(k).get_shape()) for k in handle.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(
+            f"{run_dir / WEIGHTS} is corrupt or truncated ({exc}); retrain or restore it"
+        ) from exc
+    problems = [f"tensor {k!r} is missing from the file" for k in sorted(set(expected) - set(found))]
+    problems += [f"unexpected tensor {k!r} in the file" for k in sorted(set(found) - set(expected))]
+    problems += [
+        f"tensor {k!r} has shape {found[k]} in the file but the config builds {expected[k]}"
+        for k in sorted(set(found) & set(expected))
+        if found[k] != expected[k]
+    ]
+    return problems
+
+
+@dataclass
+class LoadedRun:
+    info: RunInfo
+    model: DULModel
+
+
+def load_run(run_dir: Path, device: str | torch.device = "cpu") -> LoadedRun:
+    """Validate family, config and every tensor shape, then build the model in eval mode on `device`."""
+    info = read_run_info(run_dir)
+    if not (info.path / WEIGHTS).is_file():
+        raise CheckpointError(f"{info.path} has no {WEIGHTS}; a run folder needs {WEIGHTS} and {CONFIG}")
+    model = build_model(info.family, info.config)
+    problems = _shape_errors(info.path, model)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise CheckpointError(f"{info.path} does not match its config: {problems[0]}{more}")
+    with safe_open(info.path / WEIGHTS, framework="pt") as handle:
+        state = {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118
+    model.load_state_dict(state)
+    model.to(device).eval()
+    return LoadedRun(info=info, model=model)
+
+
+def list_runs(family: str | None = None, dataset: str | None = None) -> list[RunInfo]:
+    """Bundled runs first, then the user's newest first; unreadable folders are skipped, not fatal."""
+    found: list[RunInfo] = []
+    for root in (bundled_dir(), runs_dir()):
+        if not root.is_dir():
+            continue
+        folders = sorted((p for p in root.iterdir() if (p / CONFIG).is_file()), key=lambda p: p.name)
+        if root == runs_dir():
+            folders.reverse()
+        for folder in folders:
+            try:
+                info = read_run_info(folder)
+            except CheckpointError:
+                continue
+            if (family is None or info.family == family) and (dataset is None or info.dataset == dataset):
+                found.append(info)
+    return found
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+_RUN_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def write_manifest(root: Path | None = None) -> Path:
+    """List every bundled run with its files' sizes and sha256, so damage or drift is detectable."""
+    root = bundled_dir() if root is None else root
+    runs = []
+    for folder in sorted(p for p in root.iterdir() if (p / CONFIG).is_file()):
+        info = read_run_info(folder)
+        files = {
+            f.name: {"bytes": f.stat().st_size, "sha256": _sha256(f)}
+            for f in sorted(folder.iterdir())
+            if f.is_file() and not f.name.startswith(".")
+        }
+        runs.append({"name": folder.name, "family": info.family, "dataset": info.dataset, "files": files})
+    path = root / MANIFEST
+    atomic_write_bytes(path, _json_bytes({"format": FORMAT_VERSION, "runs": runs}))
+    return path
+
+
+def verify_manifest(root: Path | None = None) -> list[str]:
+    """Problems found comparing bundled runs with MANIFEST.json (empty list = all intact)."""
+    root = bundled_dir() if root is None else root
+    manifest = _read_json(root / MANIFEST, "the bundled-run manifest")
+    problems = []
+    for run in manifest.get("runs", []):
+        if not _RUN_NAME.match(run["name"]):
+            problems.append(f"bad run name {run['name']!r}")
+            continue
+        for name, expected in run["files"].items():
+            path = root / run["name"] / name
+            if not path.is_file():
+                problems.append(f"{path} is missing")
+            elif path.stat().st_size != expected["bytes"] or _sha256(path) != expected["sha256"]:
+                problems.append(f"{path} differs from MANIFEST.json")
+    return problems
+
+
+def run_archive(run_dir: Path) -> bytes:
+    """The run folder as zip bytes, for a download button (hidden temporary files left out)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(Path(run_dir).iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                archive.write(path, arcname=f"{Path(run_dir).name}/{path.name}")
+    return buffer.getvalue()

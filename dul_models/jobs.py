@@ -1,0 +1,187 @@
+"""Training in the background: `TrainingJob` (one Trainer in a thread) and `JobManager` (all of them).
+
+A job publishes a plain-data snapshot (step, metrics history, preview images, status, error) that the
+app polls; the manager is process-wide so a job survives page switches and reruns, and jobs on one
+device queue behind a lock instead of fighting for it. No streamlit in here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dul_models import checkpoints
+from dul_models.data import get_dataset
+from dul_models.devices import configure_threads, pick_device
+from dul_models.errors import DULError
+from dul_models.models import build_model, get_family
+from dul_models.training import TrainConfig, Trainer
+
+JOB_STATES = ("queued", "running", "done", "cancelled", "failed")
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """Everything the app shows about a job, as plain data copied under the job's lock."""
+
+    job_id: str
+    family: str
+    dataset: str
+    status: str
+    step: int
+    total_steps: int
+    epoch: float
+    elapsed_s: float
+    device: str
+    history: list[dict[str, float]] = field(default_factory=list)
+    eval_history: list[dict[str, float]] = field(default_factory=list)
+    preview: tuple[torch.Tensor, int] | None = None
+    error: str | None = None
+    run_dir: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "cancelled", "failed")
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.step / max(1, self.total_steps))
+
+
+class TrainingJob:
+    """A Trainer in a background thread: start, poll `snapshot()`, `cancel()`, `wait()`."""
+
+    def __init__(
+        self,
+        family: str,
+        dataset: str,
+        model_config: dict[str, Any] | None = None,
+        train_config: TrainConfig | None = None,
+        *,
+        run_dir: Path | None = None,
+        title: str = "",
+        device_lock: threading.Lock | None = None,
+    ) -> None:
+        self.family, self.dataset_name, self.title = family, dataset, title
+        self.train_config = train_config or TrainConfig()
+        self.device = pick_device(self.train_config.device)  # fail now, not in the thread
+        self.train_config = replace(self.train_config, device=self.device.type)
+        # validate the config in the caller's thread so a bad value is an immediate, clear error
+        self.dataset = get_dataset(dataset)
+        config = dict(model_config or {}, image_shape=self.dataset.image_shape)
+        self.model = build_model(get_family(family).name, config, seed=self.train_config.seed)
+        self.run_dir = run_dir or checkpoints.new_run_dir(family, dataset)
+        self.job_id = uuid.uuid4().hex[:8]
+        self._lock = threading.Lock()
+        self._device_lock = device_lock
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status, self._error = "queued", None
+        self._started: float | None = None
+        self._ended: float | None = None
+        self._trainer: Trainer | None = None
+        self._snap = JobSnapshot(self.job_id, family, dataset, "queued", 0, 0, 0.0, 0.0, self.device.type)
+
+    def start(self) -> TrainingJob:
+        self._thread = threading.Thread(target=self._run, name=f"train-{self.job_id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Ask the loop to stop after the current step; it saves what it has trained."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> JobSnapshot:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.snapshot()
+
+    def _publish(self, trainer: Trainer | None = None, event: str = "") -> None:
+        with self._lock:
+            t = trainer or self._trainer
+            now = time.perf_counter()
+            elapsed = 0.0 if self._started is None else (self._ended or now) - self._started
+            self._snap = JobSnapshot(
+                job_id=self.job_id,
+                family=self.family,
+                dataset=self.dataset_name,
+                status=self._status,
+                step=t.step if t else 0,
+                total_steps=t.total_steps if t else 0,
+                epoch=t.epoch if t else 0.0,
+                elapsed_s=elapsed,
+                device=self.device.type,
+                history=list(t.history) if t else [],
+                eval_history=list(t.eval_history) if t else [],
+                preview=t.preview if t else None,
+                error=self._error,
+                run_dir=str(self.run_dir) if t and t.last_checkpoint_step is not None else None,
+            )
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            return self._snap
+
+    def _run(self) -> None:
+        lock = self._device_lock or threading.Lock()
+        with lock:  # jobs on one device queue instead of fighting for it
+            if self._cancel.is_set():
+                self._status = "cancelled"
+                self._publish()
+                return
+            self._status, self._started = "running", time.perf_counter()
+            if self.device.type == "cpu":
+                configure_threads()
+            try:
+                self._trainer = Trainer(
+                    self.model,
+                    self.dataset,
+                    self.train_config,
+                    run_dir=self.run_dir,
+                    title=self.title,
+                    callbacks=[self._publish],
+                )
+                self._trainer.fit(should_stop=self._cancel.is_set)
+                self._status = "cancelled" if self._cancel.is_set() else "done"
+            except DULError as exc:
+                self._status, self._error = "failed", str(exc)
+            except torch.OutOfMemoryError:
+                self._status = "failed"
+                self._error = "out of memory: lower the batch size or the model width, or train on the CPU"
+            except Exception as exc:  # the thread must never die silently: show the cause
+                self._status = "failed"
+                self._error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+            finally:
+                self._ended = time.perf_counter()
+                self._publish()
+
+
+class JobManager:
+    """Process-wide registry of jobs (survives page switches) with one queue per device."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, TrainingJob] = {}
+        self._device_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def submit(
+        self, family: str, dataset: str, model_config=None, train_config=None, **kwargs
+    ) -> TrainingJob:
+        job = TrainingJob(family, dataset, model_config, train_config, **kwargs)
+        with self._lock:
+            job._device_lock = self._device_locks.setdefault(job.device.type, threading.Lock())
+            self._jobs[job.job_id] = job
+        return job.start()
+
+    def get(self, job_id: str | None) -> TrainingJob | None:
+        return self._jobs.get(job_id) if job_id else None
+
+    def jobs(self) -> list[TrainingJob]:
+        return list(self._jobs.values())

@@ -1,0 +1,148 @@
+"""What every model family shares: the config base class, the batch, and the training-step contract.
+
+The Trainer knows nothing about a family beyond these methods, so a new family plugs into the loop,
+the checkpoints, the CLI and the app's training panel by implementing them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin
+
+import torch
+from torch import nn
+
+from dul_models.devices import autocast
+from dul_models.errors import ConfigError
+
+
+@dataclass
+class ModelConfig:
+    """Fields every family has. `image_shape` is filled in from the dataset when a model is built."""
+
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    lr: float = 1e-3  # Adam's default learning rate is a safe start for all small families here
+
+    def __post_init__(self) -> None:
+        shape = tuple(int(v) for v in self.image_shape)
+        if len(shape) != 3 or min(shape) < 1:
+            raise ConfigError(
+                f"image_shape must be three positive integers (C, H, W), got {self.image_shape!r}"
+            )
+        self.image_shape = shape  # JSON gives lists back; keep a tuple
+        if not self.lr > 0:
+            raise ConfigError(f"lr must be > 0, got {self.lr!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+T = TypeVar("T")
+
+
+def _coerce(name: str, value: Any, annotation: Any) -> Any:
+    """Turn a JSON or command-line value into the field's declared type, or say which field is wrong."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        if value is None or (isinstance(value, str) and value.lower() == "none"):
+            return None
+        return _coerce(name, value, options[0])
+    if origin is tuple or annotation is tuple:
+        if isinstance(value, str):
+            value = [v for v in value.replace("(", "").replace(")", "").split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"field {name!r} expects a list of numbers, got {value!r}")
+        inner = get_args(annotation)[0] if get_args(annotation) else int
+        return tuple(_coerce(name, v, inner) for v in value)
+    try:
+        if annotation is bool:
+            if isinstance(value, str):
+                lowered = value.lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(value)
+                return lowered in ("true", "1", "yes")
+            return bool(value)
+        if annotation is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        if annotation is float:
+            return float(value)
+        if annotation is str:
+            return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"field {name!r} expects {annotation.__name__}, got {value!r}") from exc
+    return value
+
+
+def config_from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
+    """Build a config dataclass from a plain dict, naming any unknown field or bad value in the error."""
+    if isinstance(data, config_cls):
+        return data
+    if not isinstance(data, dict):
+        raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
+    hints = typing.get_type_hints(config_cls)
+    fields = {f.name for f in dataclasses.fields(config_cls)}
+    unknown = sorted(set(data) - fields)
+    if unknown:
+        raise ConfigError(
+            f"unknown config field {unknown[0]!r} for {config_cls.__name__}; allowed: {', '.join(sorted(fields))}"
+        )
+    values = {k: _coerce(k, v, hints[k]) for k, v in data.items()}
+    return config_cls(**values)
+
+
+@dataclass
+class Batch:
+    """One minibatch: images as float in [0, 1] on the training device, and labels (-1 = none)."""
+
+    x: torch.Tensor  # (B, C, H, W)
+    y: torch.Tensor  # (B,)
+
+
+class DULModel(nn.Module):
+    """Base class of every family: the Trainer calls only these methods."""
+
+    family: ClassVar[str] = ""
+    config_cls: ClassVar[type[ModelConfig]] = ModelConfig
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        """The scalar to minimise and the metrics to log for this batch."""
+        raise NotImplementedError
+
+    def make_optimizers(self) -> list[torch.optim.Optimizer]:
+        return [torch.optim.Adam(self.parameters(), lr=self.config.lr)]
+
+    def train_step(
+        self, batch: Batch, optimizers: list[torch.optim.Optimizer], grad_clip: float | None
+    ) -> dict[str, float]:
+        """One optimisation step; families with several optimisers (GANs) override this."""
+        (optimizer,) = optimizers
+        optimizer.zero_grad(set_to_none=True)
+        with autocast(batch.x.device):
+            loss, metrics = self.loss(batch)
+        loss.backward()
+        if grad_clip is not None:
+            metrics["grad_norm"] = float(nn.utils.clip_grad_norm_(self.parameters(), grad_clip))
+        optimizer.step()
+        return {"loss": float(loss.detach()), **metrics}
+
+    def preview(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Images (N, C, H, W) in [0, 1] to show while training, and how many go in one grid row."""
+        raise NotImplementedError
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+        """The family's metrics on a split (x float in [0, 1] on the model's device)."""
+        raise NotImplementedError

@@ -1,0 +1,29 @@
+"""Shared fixtures: user runs go to a temporary folder, never into the project's runs/ or checkpoints/."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dul_models.data import get_dataset
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_runs_dir(tmp_path_factory):
+    patch = pytest.MonkeyPatch()
+    path = tmp_path_factory.mktemp("runs")
+    patch.setenv("DUL_RUNS_DIR", str(path))
+    torch.set_num_threads(2)
+    yield path
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's 8×8 digits: small enough that a model trains in a second."""
+    return get_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def mnist5k():
+    return get_dataset("mnist5k")

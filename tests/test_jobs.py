@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from dul_models.checkpoints import load_run
+from dul_models.errors import ConfigError
+from dul_models.jobs import JobManager, TrainingJob
+from dul_models.training import TrainConfig
+
+SMALL = {"base_channels": 4, "latent_dim": 4}
+
+
+def test_job_runs_in_background_and_publishes_snapshot():
+    job = TrainingJob(
+        "autoencoder", "digits", SMALL, TrainConfig(steps=20, batch_size=32, log_every=5)
+    ).start()
+    snap = job.wait(120)
+    assert snap.status == "done", snap.error
+    assert snap.step == snap.total_steps == 20 and snap.progress == 1.0
+    assert [row["step"] for row in snap.history] == [5, 10, 15, 20]
+    assert snap.preview is not None and snap.eval_history and snap.elapsed_s > 0
+    assert load_run(snap.run_dir).info.step == 20
+
+
+def test_cancel_stops_and_keeps_what_was_trained():
+    job = TrainingJob("autoencoder", "digits", SMALL, TrainConfig(steps=100_000, batch_size=16)).start()
+    while job.snapshot().step < 3:
+        pass
+    job.cancel()
+    snap = job.wait(60)
+    assert snap.status == "cancelled" and 3 <= snap.step < 100_000
+    assert load_run(snap.run_dir).info.step == snap.step
+
+
+def test_bad_config_fails_before_the_thread():
+    with pytest.raises(ConfigError, match="corruption"):
+        TrainingJob("autoencoder", "digits", {"corruption": "blur"})
+
+
+def test_failure_in_thread_is_reported_not_raised(monkeypatch):
+    job = TrainingJob("autoencoder", "digits", SMALL, TrainConfig(steps=5, batch_size=16))
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(job.model, "train_step", boom)
+    snap = job.start().wait(60)
+    assert snap.status == "failed" and "kaboom" in snap.error
+
+
+def test_manager_queues_jobs_on_one_device():
+    manager = JobManager()
+    first = manager.submit("autoencoder", "digits", SMALL, TrainConfig(steps=15, batch_size=16))
+    second = manager.submit("autoencoder", "digits", SMALL, TrainConfig(steps=15, batch_size=16))
+    assert manager.get(first.job_id) is first and len(manager.jobs()) == 2 and manager.get(None) is None
+    a, b = first.wait(120), second.wait(120)
+    assert a.status == b.status == "done"
+    # the queue ran them one after the other: their running intervals do not overlap
+    assert first._ended <= second._started or second._ended <= first._started

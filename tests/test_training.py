@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from dul_models.checkpoints import load_run, read_run_info
+from dul_models.errors import ConfigError, NonFiniteLossError
+from dul_models.models import build_model
+from dul_models.training import TrainConfig, Trainer
+
+
+def tiny_model(dataset, **overrides):
+    return build_model(
+        "autoencoder", {"image_shape": dataset.image_shape, "base_channels": 4, **overrides}, seed=0
+    )
+
+
+def test_total_steps():
+    assert TrainConfig(steps=7).total_steps(1000) == 7
+    assert TrainConfig(epochs=1, batch_size=100).total_steps(1000) == 10
+    assert TrainConfig(batch_size=100).total_steps(1000) == 50  # default 5 epochs
+    with pytest.raises(ConfigError):
+        TrainConfig(steps=5, epochs=1)
+    with pytest.raises(ConfigError, match="batch_size"):
+        TrainConfig(batch_size=0)
+
+
+def test_fit_logs_previews_evaluates_and_saves(digits, tmp_path):
+    events = []
+    config = TrainConfig(
+        steps=30, batch_size=32, log_every=10, eval_every=15, preview_every=10, checkpoint_every=20
+    )
+    trainer = Trainer(
+        tiny_model(digits),
+        digits,
+        config,
+        run_dir=tmp_path / "run",
+        callbacks=[lambda t, e: events.append(e)],
+    )
+    metrics = trainer.fit()
+    assert [row["step"] for row in trainer.history] == [10, 20, 30]
+    assert all(row["images_per_s"] > 0 and math.isfinite(row["loss"]) for row in trainer.history)
+    assert [row["step"] for row in trainer.eval_history] == [15, 30]
+    assert events.count("checkpoint") == 2 and events[-1] == "end"
+    images, nrow = trainer.preview
+    assert nrow == 8 and images.shape == (24, *digits.image_shape)
+    info = read_run_info(tmp_path / "run")
+    assert info.step == 30 and info.metrics["psnr_clean_db"] == pytest.approx(metrics["psnr_clean_db"])
+    assert len(info.metrics["history"]) == 3
+
+
+def test_same_seed_same_weights(digits):
+    def train():
+        model = tiny_model(digits)
+        Trainer(model, digits, TrainConfig(steps=5, batch_size=16, seed=11)).fit()
+        return model.state_dict()
+
+    first, second = train(), train()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_should_stop_ends_early_and_saves(digits, tmp_path):
+    trainer = Trainer(
+        tiny_model(digits), digits, TrainConfig(steps=1000, batch_size=16), run_dir=tmp_path / "r"
+    )
+    trainer.fit(should_stop=lambda: trainer.step >= 3)
+    assert trainer.step == 3 and load_run(tmp_path / "r").info.step == 3
+
+
+def test_nan_loss_stops_with_clear_error_and_keeps_last_checkpoint(digits, tmp_path):
+    model = tiny_model(digits)
+    trainer = Trainer(
+        model, digits, TrainConfig(steps=50, batch_size=16, checkpoint_every=5), run_dir=tmp_path / "r"
+    )
+    original = model.train_step
+
+    def poisoned(batch, optimizers, grad_clip):
+        metrics = original(batch, optimizers, grad_clip)
+        return {**metrics, "loss": float("nan")} if trainer.step >= 7 else metrics
+
+    model.train_step = poisoned
+    before = None
+
+    def remember(t, event):
+        nonlocal before
+        if event == "checkpoint":
+            before = (tmp_path / "r" / "model.safetensors").read_bytes()
+
+    trainer.callbacks.append(remember)
+    with pytest.raises(NonFiniteLossError, match="loss became nan at step 8.*step 5"):
+        trainer.fit()
+    assert (tmp_path / "r" / "model.safetensors").read_bytes() == before
+    assert load_run(tmp_path / "r").info.step == 5
+
+
+@pytest.mark.slow
+def test_denoising_autoencoder_learns(mnist5k):
+    """A short CPU run: loss falls and denoising gains more than 6 dB of PSNR over the noisy input."""
+    model = build_model("autoencoder", {"corruption": "gaussian", "noise_level": 0.5})
+    trainer = Trainer(model, mnist5k, TrainConfig(steps=300, batch_size=64, eval_every=1000, seed=0))
+    metrics = trainer.fit()
+    assert trainer.history[-1]["loss"] < 0.6 * trainer.history[0]["loss"]
+    assert metrics["psnr_gain_db"] > 6.0, metrics
