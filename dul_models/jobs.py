@@ -42,13 +42,18 @@ class JobSnapshot:
     device: str
     history: list[dict[str, float]] = field(default_factory=list)
     eval_history: list[dict[str, float]] = field(default_factory=list)
-    preview: tuple[torch.Tensor, int] | None = None
+    previews: list[tuple[int, torch.Tensor, int]] = field(default_factory=list)  # (step, images, nrow)
     error: str | None = None
     run_dir: str | None = None
 
     @property
     def finished(self) -> bool:
         return self.status in ("done", "cancelled", "failed")
+
+    @property
+    def preview(self) -> tuple[torch.Tensor, int] | None:
+        """The latest preview images and their grid row length."""
+        return self.previews[-1][1:] if self.previews else None
 
     @property
     def progress(self) -> float:
@@ -120,7 +125,7 @@ class TrainingJob:
                 device=self.device.type,
                 history=list(t.history) if t else [],
                 eval_history=list(t.eval_history) if t else [],
-                preview=t.preview if t else None,
+                previews=list(t.previews) if t else [],
                 error=self._error,
                 run_dir=str(self.run_dir) if t and t.last_checkpoint_step is not None else None,
             )

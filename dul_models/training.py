@@ -29,7 +29,9 @@ class TrainConfig:
     steps: int | None = None  # exactly one of steps / epochs; neither means 5 epochs
     epochs: float | None = None
     batch_size: int = 128  # large enough to keep a CPU busy, small enough for many steps per epoch
-    grad_clip: float | None = 100.0  # losses are summed per image, so normal norms are tens; this catches blow-ups
+    grad_clip: float | None = (
+        100.0  # losses are summed per image, so normal norms are tens; this catches blow-ups
+    )
     seed: int = 0
     device: str = "auto"
     log_every: int = 10  # steps averaged into one history row
@@ -56,6 +58,7 @@ class TrainConfig:
 
 
 Callback = Callable[["Trainer", str], None]
+MAX_PREVIEWS = 48  # previews kept for the timeline; a long run keeps every 2nd, 4th, ... one
 
 
 class Trainer:
@@ -87,7 +90,7 @@ class Trainer:
         self.step = 0
         self.history: list[dict[str, float]] = []
         self.eval_history: list[dict[str, float]] = []
-        self.preview: tuple[torch.Tensor, int] | None = None
+        self.previews: list[tuple[int, torch.Tensor, int]] = []  # (step, images, nrow): the timeline
         self.last_checkpoint_step: int | None = None
         self.final_metrics: dict[str, float] = {}
 
@@ -111,9 +114,19 @@ class Trainer:
         with eval_mode(self.model):
             return self.model.evaluate(self.x_test[:items], self.y_test[:items])
 
+    @property
+    def preview(self) -> tuple[torch.Tensor, int] | None:
+        """The latest preview images and their grid row length."""
+        return self.previews[-1][1:] if self.previews else None
+
     def _update_preview(self) -> None:
         with eval_mode(self.model):
-            self.preview = self.model.preview(self.preview_x)
+            images, nrow = self.model.preview(self.preview_x)
+        if self.previews and self.previews[-1][0] == self.step:
+            self.previews.pop()
+        self.previews.append((self.step, images, nrow))
+        if len(self.previews) > MAX_PREVIEWS:  # thin evenly but keep the first and the latest
+            self.previews = self.previews[:-1:2] + self.previews[-1:]
         self._emit("preview")
 
     def save(self, metrics: dict[str, Any] | None = None) -> Path | None:

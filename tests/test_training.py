@@ -103,3 +103,13 @@ def test_denoising_autoencoder_learns(mnist5k):
     metrics = trainer.fit()
     assert trainer.history[-1]["loss"] < 0.6 * trainer.history[0]["loss"]
     assert metrics["psnr_gain_db"] > 6.0, metrics
+
+
+def test_preview_timeline_is_thinned_but_keeps_first_and_last(digits):
+    config = TrainConfig(steps=120, batch_size=16, preview_every=1, eval_every=1000)
+    trainer = Trainer(tiny_model(digits), digits, config)
+    trainer.fit()
+    steps = [step for step, _, _ in trainer.previews]
+    assert steps[0] == 0 and steps[-1] == 120 and len(steps) <= 48
+    assert steps == sorted(set(steps))
+    assert trainer.preview[0].shape == trainer.previews[-1][1].shape

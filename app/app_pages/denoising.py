@@ -11,7 +11,7 @@ from app import resources, state
 from app.components.charts import line_chart, scatter_2d
 from app.components.images import image_grid
 from app.components.model_picker import run_picker
-from app.components.training_panel import training_panel
+from app.components.training_panel import PanelLabels, training_panel
 from dul_models.checkpoints import run_archive
 from dul_models.data import image_from_bytes
 from dul_models.data.augment import BASIC_CORRUPTIONS, CORRUPTIONS, corrupt
@@ -212,5 +212,10 @@ training_panel(
     {"corruption": train_kind, "noise_level": train_level, "latent_dim": latent_dim},
     TrainConfig(epochs=float(epochs), seed=seed, device=device, eval_every=100),
     title=f"AE {train_kind} {train_level:g}, z={latent_dim}",
-    eval_keys=("psnr_denoised_db", "psnr_noisy_db", "psnr_clean_db"),
+    labels=PanelLabels(
+        loss_title="reconstruction loss (nats per image)",
+        eval_keys=("psnr_denoised_db", "psnr_noisy_db", "psnr_clean_db"),
+        eval_title="PSNR on test images (dB)",
+        preview="rows = clean / corrupted / output",
+    ),
 )

@@ -1,12 +1,14 @@
 """The shared "train live" panel: start/stop a TrainingJob and watch it (progress, curves, previews).
 
 The job runs in the library's JobManager; this panel only polls its snapshot, every second while it
-runs, through a fragment so the rest of the page does not rerun.
+runs, through a fragment so the rest of the page does not rerun. When the job has finished, a slider
+scrubs through the previews saved during training (the timeline).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -20,9 +22,18 @@ from dul_models.training import TrainConfig
 _SEEN_FINISHED = "training_panel::seen_finished"
 
 
-def _render_snapshot(
-    snap: JobSnapshot, family: str, loss_keys: Sequence[str], eval_keys: Sequence[str]
-) -> None:
+@dataclass(frozen=True)
+class PanelLabels:
+    """What the charts and the preview of one family show, in words and units."""
+
+    loss_keys: Sequence[str] = ("loss",)
+    loss_title: str = "loss"
+    eval_keys: Sequence[str] = ()
+    eval_title: str = ""
+    preview: str = "preview"
+
+
+def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
     rate = snap.history[-1]["images_per_s"] if snap.history else 0.0
     text = (
         f"{snap.status} · step {snap.step:,} / {snap.total_steps:,} · epoch {snap.epoch:.2f} · "
@@ -34,24 +45,27 @@ def _render_snapshot(
     left, right = st.columns([3, 2])
     with left:
         if snap.history:
-            keys = [k for k in loss_keys if k in snap.history[-1]]
-            st.plotly_chart(
-                history_chart(snap.history, keys, y_title="loss (nats per image)", title="Training loss"),
-                key=f"loss-{snap.job_id}-{snap.step}",
+            keys = [k for k in labels.loss_keys if k in snap.history[-1]]
+            fig = history_chart(snap.history, keys, y_title=labels.loss_title, title="Training loss")
+            st.plotly_chart(fig, key=f"loss-{snap.job_id}-{snap.step}")
+        keys = [k for k in labels.eval_keys if snap.eval_history and k in snap.eval_history[-1]]
+        if keys:
+            fig = history_chart(
+                snap.eval_history, keys, y_title=labels.eval_title, title="Test-set evaluation"
             )
-        if snap.eval_history:
-            keys = [k for k in eval_keys if k in snap.eval_history[-1]]
-            if keys:
-                st.plotly_chart(
-                    history_chart(snap.eval_history, keys, y_title="PSNR (dB)", title="Test-set evaluation"),
-                    key=f"eval-{snap.job_id}-{snap.step}",
-                )
+            st.plotly_chart(fig, key=f"eval-{snap.job_id}-{snap.step}")
     with right:
-        if snap.preview is not None:
-            images, nrow = snap.preview
-            image_grid(
-                images, nrow=nrow, caption=f"Preview at step {snap.step}: rows = clean / noisy / output"
+        if not snap.previews:
+            return
+        index = len(snap.previews) - 1
+        if snap.finished and len(snap.previews) > 1:
+            steps = [step for step, _, _ in snap.previews]
+            chosen = st.select_slider(
+                "Timeline: preview at step", steps, value=steps[-1], key=f"tl-{snap.job_id}"
             )
+            index = steps.index(chosen)
+        step, images, nrow = snap.previews[index]
+        image_grid(images, nrow=nrow, caption=f"Step {step}: {labels.preview}")
 
 
 def training_panel(
@@ -61,8 +75,7 @@ def training_panel(
     train_config: TrainConfig,
     *,
     title: str = "",
-    loss_keys: Sequence[str] = ("loss",),
-    eval_keys: Sequence[str] = (),
+    labels: PanelLabels = PanelLabels(),
 ) -> None:
     """Start/stop controls and a live view of this family's latest job; offers the finished run."""
     manager = resources.job_manager()
@@ -88,7 +101,7 @@ def training_panel(
     @st.fragment(run_every=1.0 if running else None)
     def live_view() -> None:
         snap = job.snapshot()
-        _render_snapshot(snap, family, loss_keys, eval_keys)
+        _render_snapshot(snap, labels)
         seen = st.session_state.setdefault(_SEEN_FINISHED, set())
         if snap.finished and snap.job_id not in seen:
             seen.add(snap.job_id)
