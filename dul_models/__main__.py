@@ -92,7 +92,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate_run(run_dir: Path, device: str = "auto") -> dict[str, Any]:
+def evaluate_run(
+    run_dir: Path, device: str = "auto", *, quick: bool = False, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The family's metrics on the run's dataset test split, with what was evaluated."""
     from dul_models.checkpoints import load_run
     from dul_models.data import get_dataset, to_float
@@ -103,7 +105,8 @@ def evaluate_run(run_dir: Path, device: str = "auto") -> dict[str, Any]:
     dataset = get_dataset(loaded.info.dataset)
     x = to_float(dataset.test.x).to(target)
     with eval_mode(loaded.model):
-        metrics = loaded.model.evaluate(x, dataset.test.y.to(target))
+        loaded.model.prepare(dataset)
+        metrics = loaded.model.evaluate(x, dataset.test.y.to(target), quick=quick, **(options or {}))
     return {
         "run": str(loaded.info.path),
         "family": loaded.info.family,
@@ -115,11 +118,26 @@ def evaluate_run(run_dir: Path, device: str = "auto") -> dict[str, Any]:
     }
 
 
+def _number(value: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from dul_models.devices import configure_threads
 
     configure_threads()
-    result = evaluate_run(Path(args.run_dir), args.device)
+    options = {}
+    for pair in args.set or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set expects key=value, got {pair!r}")
+        options[key] = _number(value)
+    result = evaluate_run(Path(args.run_dir), args.device, quick=args.quick, options=options)
     if args.json:
         print(json.dumps(result))
     else:
@@ -193,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("run_dir")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    ev.add_argument("--quick", action="store_true", help="the cheap metrics the trainer logs periodically")
+    ev.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="family evaluation option, repeatable"
+    )
     ev.set_defaults(func=cmd_eval)
 
     ls = sub.add_parser("list", help="list bundled and user runs")

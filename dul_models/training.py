@@ -39,6 +39,7 @@ class TrainConfig:
     eval_items: int = 500  # test images per periodic evaluation (the final one uses the whole split)
     preview_every: int = 25
     checkpoint_every: int = 500  # 0 = only at the end
+    full_final_eval: bool = True  # the thorough metrics at the end; live runs in the app skip them for speed
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.epochs is not None:
@@ -81,6 +82,7 @@ class Trainer:
         self.device = pick_device(config.device)
         self.generator = seed_everything(config.seed)
         self.model = model.to(self.device)
+        self.model.prepare(dataset)
         self.x_train = dataset.train.x.to(self.device)  # uint8 on device: 4× smaller than float
         self.y_train = dataset.train.y.to(self.device)
         self.x_test = to_float(dataset.test.x).to(self.device)
@@ -110,9 +112,9 @@ class Trainer:
                 idx = order[start : start + self.config.batch_size]
                 yield Batch(x=to_float(self.x_train[idx]), y=self.y_train[idx])
 
-    def evaluate(self, items: int | None = None) -> dict[str, float]:
+    def evaluate(self, items: int | None = None, quick: bool = True) -> dict[str, float]:
         with eval_mode(self.model):
-            return self.model.evaluate(self.x_test[:items], self.y_test[:items])
+            return self.model.evaluate(self.x_test[:items], self.y_test[:items], quick=quick)
 
     @property
     def preview(self) -> tuple[torch.Tensor, int] | None:
@@ -199,7 +201,7 @@ class Trainer:
                 and self.step < self.total_steps
             ):
                 self.save()
-        self.final_metrics = self.evaluate()
+        self.final_metrics = self.evaluate(quick=not cfg.full_final_eval)
         self.eval_history.append({"step": self.step, **self.final_metrics})
         self._update_preview()
         self.save(self.final_metrics)

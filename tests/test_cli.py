@@ -7,6 +7,9 @@ import sys
 import pytest
 
 from dul_models.__main__ import main
+from dul_models.checkpoints import bundled_dir
+
+BUNDLED = bundled_dir()
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -68,6 +71,10 @@ def test_train_eval_list_round_trip(tmp_path, capsys):
         (["train", "autoencoder", "--set", "noise_level=3"], "noise_level must be in [0, 1]"),
         (["train", "autoencoder", "--set", "oops"], "--set expects key=value"),
         (["eval", "/nonexistent/run"], "no run folder at /nonexistent/run"),
+        (
+            ["eval", str(BUNDLED / "autoencoder-mnist5k-plain"), "--set", "k=5"],
+            "unknown evaluation option 'k'",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message, capsys):

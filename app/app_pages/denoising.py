@@ -210,7 +210,7 @@ training_panel(
     FAMILY,
     name,
     {"corruption": train_kind, "noise_level": train_level, "latent_dim": latent_dim},
-    TrainConfig(epochs=float(epochs), seed=seed, device=device, eval_every=100),
+    TrainConfig(epochs=float(epochs), seed=seed, device=device, eval_every=100, full_final_eval=False),
     title=f"AE {train_kind} {train_level:g}, z={latent_dim}",
     labels=PanelLabels(
         loss_title="reconstruction loss (nats per image)",

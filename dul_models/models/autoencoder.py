@@ -9,6 +9,7 @@ autoencoder the page compares it with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -109,8 +110,11 @@ class Autoencoder(DULModel):
         return torch.cat([x, x_in, self.reconstruct(x_in)]).cpu(), x.shape[0]
 
     @torch.no_grad()
-    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    def evaluate(
+        self, x: torch.Tensor, y: torch.Tensor, *, quick: bool = False, **options: Any
+    ) -> dict[str, float]:
         """PSNR (dB) of the plain reconstruction and, at the training corruption, noisy vs denoised."""
+        self.check_options(options)
         generator = torch.Generator(device=x.device).manual_seed(1234)  # same noise every evaluation
         outputs: dict[str, list[torch.Tensor]] = {"clean": [], "noisy": [], "denoised": [], "mse": []}
         for start in range(0, x.shape[0], 500):

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin
 import torch
 from torch import nn
 
+from dul_models.data import ImageDataset
 from dul_models.devices import autocast
 from dul_models.errors import ConfigError
 
@@ -143,6 +144,23 @@ class DULModel(nn.Module):
         """Images (N, C, H, W) in [0, 1] to show while training, and how many go in one grid row."""
         raise NotImplementedError
 
-    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-        """The family's metrics on a split (x float in [0, 1] on the model's device)."""
+    def prepare(self, dataset: ImageDataset) -> None:
+        """Hook called with the dataset before training or evaluation (e.g. to load a feature network)."""
+
+    def evaluate(
+        self, x: torch.Tensor, y: torch.Tensor, *, quick: bool = False, **options: Any
+    ) -> dict[str, Any]:
+        """The family's metrics on a split (x float in [0, 1] on the model's device).
+
+        `quick=True` is the cheap version the Trainer runs periodically; `options` are family-specific
+        evaluation settings (e.g. the number of importance samples), rejected when unknown.
+        """
         raise NotImplementedError
+
+    def check_options(self, options: dict[str, Any], allowed: tuple[str, ...] = ()) -> None:
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            choices = ", ".join(allowed) or "none"
+            raise ConfigError(
+                f"unknown evaluation option {unknown[0]!r} for {self.family}; allowed: {choices}"
+            )

@@ -19,7 +19,9 @@ def page(app):
 
 def test_opens_on_bundled_runs_with_results(page):
     assert page.title[0].value.startswith("🧽")
-    assert page.sidebar.selectbox(key="run::autoencoder::main").value.endswith("autoencoder-mnist5k-denoising")
+    assert page.sidebar.selectbox(key="run::autoencoder::main").value.endswith(
+        "autoencoder-mnist5k-denoising"
+    )
     captions = " ".join(c.value for c in page.caption)
     assert "dB" in captions and "denoising AE ·" in captions
     headers = [h.value for h in page.header]
@@ -35,7 +37,9 @@ def test_controls_rerender_without_errors(page):
     page.radio(key="dn-curve-kind").set_value("masking").run()
     no_exceptions(page)
     # the denoiser must beat the noisy input on salt-and-pepper at 0.8
-    captions = {c.value.split(" · ")[0]: c.value for c in page.caption if " dB" in c.value and " · " in c.value}
+    captions = {
+        c.value.split(" · ")[0]: c.value for c in page.caption if " dB" in c.value and " · " in c.value
+    }
     noisy = float(captions["noisy input"].split(" · ")[1].split()[0])
     denoised = float(captions["denoising AE"].split(" · ")[1].split()[0])
     assert denoised > noisy + 3
@@ -54,8 +58,9 @@ def test_train_live_start_poll_finish(page):
             break
         time.sleep(0.5)
     assert any(s.value.startswith("Saved run") for s in page.success)
-    page.button(key=next(b.key for b in page.button if b.key and b.key.startswith("use-autoencoder"))).click().run()
+    page.button(
+        key=next(b.key for b in page.button if b.key and b.key.startswith("use-autoencoder"))
+    ).click().run()
     no_exceptions(page)
     chosen = page.sidebar.selectbox(key="run::autoencoder::main")
     assert chosen.value.startswith(os.environ["DUL_RUNS_DIR"])  # the user's new run, not a bundled one
-
