@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dul_models.data.registry import ImageDataset, cached_npz, make_split, stratified_split
+from dul_models.data.loading import cached_npz, make_split, stratified_split
+from dul_models.data.registry import ImageDataset
 
 DIGIT_NAMES = tuple(str(digit) for digit in range(10))
 MNIST5K_COUNT = 5000

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dul_models.data.registry import ImageDataset, cached_npz, make_split, stratified_split
+from dul_models.data.loading import cached_npz, make_split, stratified_split
+from dul_models.data.registry import ImageDataset
 from dul_models.errors import ConfigError
 
 SHAPE_NAMES = ("square", "ellipse", "triangle")

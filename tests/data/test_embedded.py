@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from dul_models.data import ImageDataset, embedded
-from dul_models.data.registry import stratified_split
+from dul_models.data.loading import stratified_split
 
 
 def _hashes(images: torch.Tensor) -> list[str]:

