@@ -1,0 +1,256 @@
+"""The real app in a real browser: every page in the sidebar renders, reacts to a control, and logs no error.
+
+Runs the Streamlit server (fixture `streamlit_server`) and Debian's Chromium (fixture `chromium`), visits
+every page listed in the sidebar navigation by clicking its link, moves the page's first slider with the
+keyboard, and saves a full-page screenshot of each page to artifacts/screenshots/<page-slug>.png. On the
+denoising page it also uploads a drawn digit and a file that is not an image. Any exception box, any
+unexpected `st.error`, any console error, any uncaught page error and any traceback in the server's log
+fails the test.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import pytest
+from PIL import Image, ImageDraw
+
+from .conftest import ROOT, BrowserErrors, Server
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+VIEWPORT = {"width": 1400, "height": 1000}
+RUN_TIMEOUT_MS = 120_000  # one script run and its rendering; a cold page takes ~10 s on a busy 2-core box
+
+# Streamlit sets data-test-script-state on the app root: "initial" before the first run, then "running",
+# "notRunning", "rerunRequested", ... . A run can start and end between two polls, so a MutationObserver
+# installed before any page script counts every run that finished (old value "running"). Waiting for the
+# counter to pass its value from before an action, and for the state to read "notRunning", waits for
+# exactly the rerun the action caused, without fixed sleeps.
+COUNT_FINISHED_RUNS = """
+window.__stRunsFinished = 0;
+new MutationObserver((records) => {
+  for (const record of records) if (record.oldValue === 'running') window.__stRunsFinished += 1;
+}).observe(document, {
+  subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state'],
+});
+"""
+# A finished run is not yet a rendered page: most element types are code-split, and until an element's
+# chunk has loaded (and, on a busy machine, been parsed: Plotly takes seconds) Streamlit draws a
+# [data-testid="stSkeleton"] placeholder in its place; an exception box could hide behind one. So "idle"
+# also means that no skeleton is left.
+IDLE_AFTER = """
+(before) => window.__stRunsFinished > before &&
+  document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning' &&
+  !document.querySelector('[data-testid="stSkeleton"]')
+"""
+PAGE_STATE = """
+() => ({
+  runsFinished: window.__stRunsFinished,
+  scriptState: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
+  skeletons: document.querySelectorAll('[data-testid="stSkeleton"]').length,
+})
+"""
+
+APP = '[data-testid="stApp"]'
+NAV_LINKS = '[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]'
+NAV_MORE = '[data-testid="stSidebarNav"] [data-testid="stSidebarNavViewButton"]'
+MAIN = '[data-testid="stMain"]'
+EXCEPTION = '[data-testid="stException"]'
+ERROR = '[data-testid="stAlertContentError"]'
+SLIDER = f'{MAIN} [data-testid="stSlider"]'
+SLIDER_VALUE = '[data-testid="stSliderThumbValue"]'
+UPLOAD_INPUT = f'{MAIN} [data-testid="stFileUploader"] input[type="file"]'
+
+UNREADABLE = "could not read this file as an image"
+
+
+@dataclass
+class Driver:
+    """One browser tab on the app, with what is needed to explain a failure."""
+
+    page: object  # playwright.sync_api.Page (imported lazily: the package is only needed when this runs)
+    server: Server
+    errors: BrowserErrors
+
+    def diagnose(self, where: str) -> str:
+        state = self.page.evaluate(PAGE_STATE)
+        return (
+            f"{where}\npage {self.page.url}: {state}\nexceptions: {self.page.locator(EXCEPTION).all_inner_texts()}"
+            f"\nconsole errors so far: {self.errors.console}\npage errors so far: {self.errors.page}"
+            f"\n--- server log (tail) ---\n{self.server.log()}"
+        )
+
+    def act_and_wait(self, where: str, action: Callable[[], object], *, fresh_document: bool = False) -> None:
+        """Do `action`, which must cause a script run, and wait until that run has finished and rendered.
+
+        `fresh_document`: the action loads a new document, whose run counter starts again at 0."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        before = 0 if fresh_document else self.page.evaluate("window.__stRunsFinished")
+        action()
+        try:
+            self.page.wait_for_function(IDLE_AFTER, arg=before, timeout=RUN_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            pytest.fail(self.diagnose(f"{where}: no finished, rendered rerun within {RUN_TIMEOUT_MS} ms"))
+
+    def assert_healthy(self, where: str, expected_errors: tuple[str, ...] = ()) -> None:
+        """No exception box; every st.error shown must contain one of `expected_errors`."""
+        assert not self.page.locator(EXCEPTION).count(), self.diagnose(f"{where}: an exception is shown")
+        errors = self.page.locator(ERROR).all_inner_texts()
+        unexpected = [e for e in errors if not any(text in e for text in expected_errors)]
+        assert not unexpected, f"{where}: unexpected st.error: {unexpected}"
+
+    def show_all_nav_links(self) -> None:
+        """With many pages the sidebar lists the first ones and a "View N more" button: press it."""
+        more = self.page.locator(NAV_MORE)
+        if more.count() and "more" in more.inner_text():
+            more.click()
+            self.page.wait_for_function(
+                "(s) => !document.querySelector(s)?.innerText.includes('more')", arg=NAV_MORE
+            )
+
+    def screenshot(self, name: str) -> None:
+        """The whole page. Streamlit scrolls inside its main block, not the document, so `full_page=True`
+        alone captures one viewport: grow the viewport to the content's height for the shot."""
+        page = self.page
+        height = page.evaluate(
+            """() => Math.max(window.innerHeight, ...[...document.querySelectorAll(
+                 '[data-testid="stMain"], [data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"]'
+               )].map((e) => e.scrollHeight))"""
+        )
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height) + 100, 16_000)})
+        try:
+            page.wait_for_function("() => [...document.images].every((image) => image.complete)")
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
+        finally:
+            page.set_viewport_size(VIEWPORT)
+
+    def move_first_slider(self, where: str) -> None:
+        """Move the main area's first slider two steps with the keyboard, waiting for each rerun.
+
+        One press per rerun on purpose: a second press before the first rerun has finished interrupts it,
+        and Streamlit then deletes the images that run had sent while the browser is still fetching them
+        ("404 /media/…" and "Image source error" in the console; a Streamlit race, not the app's)."""
+        box = self.page.locator(SLIDER).first
+        if not box.count():
+            pytest.fail(f"{where}: no st.slider in the main area to exercise")
+        # This Streamlit draws a react-aria <input type="range"> (implicit role "slider"); older ones a
+        # baseweb <div role="slider">: get_by_role finds either.
+        thumb = box.get_by_role("slider").first
+        low, value, high, step = thumb.evaluate(
+            """(e) => [...['min', 'now', 'max'].map((k) =>
+                 Number(e.getAttribute('aria-value' + k) ?? e[k === 'now' ? 'value' : k])), Number(e.step) || 0]"""
+        )
+        # Towards the far end, so that both presses move it (also a select_slider with three options).
+        key, room = (
+            ("ArrowRight", high - value) if value - low <= high - value else ("ArrowLeft", value - low)
+        )
+        assert room > 0, f"{where}: the first slider cannot move ({low}..{high})"
+        presses = 1 if step and room < 2 * step - 1e-9 else 2
+        before = box.locator(SLIDER_VALUE).inner_text()
+        for _ in range(presses):
+            thumb.focus()
+            self.act_and_wait(f"{where}, slider {key}", lambda: thumb.press(key))
+        after = box.locator(SLIDER_VALUE).inner_text()
+        assert after != before, f"{where}: the slider did not move ({before!r} → {after!r})"
+
+
+def digit_png() -> bytes:
+    """A dark '8' on white, 200×300 RGB, as a user would draw or photograph it."""
+    image = Image.new("RGB", (200, 300), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((55, 30, 145, 140), outline="black", width=22)
+    draw.ellipse((45, 130, 155, 270), outline="black", width=22)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def check_denoising_upload(app: Driver) -> None:
+    upload = app.page.locator(UPLOAD_INPUT).first
+    png = {"name": "digit.png", "mimeType": "image/png", "buffer": digit_png()}
+    app.act_and_wait("denoising, uploading a digit", lambda: upload.set_input_files(png))
+    # The grid's caption: st.image's own or an st.caption below it, so match the text, not the element.
+    app.page.locator(MAIN).get_by_text("yours · noisy · denoised").first.wait_for()
+    app.assert_healthy("denoising, after uploading a digit")
+    app.screenshot("denoising-upload")
+
+    fake = {"name": "notes.png", "mimeType": "image/png", "buffer": b"These are notes, not pixels.\n" * 20}
+    app.act_and_wait("denoising, uploading a non-image", lambda: upload.set_input_files(fake))
+    app.page.locator(ERROR, has_text=UNREADABLE).first.wait_for()
+    app.assert_healthy("denoising, after uploading a non-image", (UNREADABLE,))
+    app.screenshot("denoising-bad-upload")
+    # The page still works: another control reruns it without an exception.
+    app.move_first_slider("denoising, after the bad upload")
+    app.assert_healthy("denoising, after the bad upload", (UNREADABLE,))
+
+
+EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {"denoising": check_denoising_upload}
+
+
+def slug(href: str) -> str:
+    return urlparse(href).path.strip("/").replace("/", "-") or "home"
+
+
+def record_errors(page, errors: BrowserErrors) -> None:
+    def on_console(message) -> None:
+        if message.type == "error":
+            errors.console.append(f"{message.text} (at {message.location.get('url', '?')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.page.append(str(error)))
+
+
+@pytest.mark.timeout(540)
+def test_every_page_renders_reacts_and_logs_no_error(chromium, streamlit_server: Server) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    errors = BrowserErrors()
+    context = chromium.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    try:
+        page = context.new_page()
+        page.add_init_script(COUNT_FINISHED_RUNS)
+        record_errors(page, errors)
+        app = Driver(page, streamlit_server, errors)
+
+        app.act_and_wait(
+            "opening the app", lambda: page.goto(streamlit_server.url + "/"), fresh_document=True
+        )
+        assert page.locator(APP).get_attribute("data-test-connection-state") == "CONNECTED"
+        app.show_all_nav_links()
+        links = [(link.get_attribute("href"), link.inner_text()) for link in page.locator(NAV_LINKS).all()]
+        slugs = [slug(href) for href, _ in links]
+        assert "home" in slugs and all(name in slugs for name in EXTRA_CHECKS), f"sidebar links: {links}"
+
+        for href, label in links:
+            name = slug(href)
+            where = f"page {name!r} ({' '.join(label.split())})"
+            if page.url != href:
+                # Navigate as a user does: click the sidebar link (client-side; one script run).
+                app.show_all_nav_links()
+                link = page.locator(f'{NAV_LINKS}[href="{href}"]')
+                app.act_and_wait(f"{where}, opening it", link.click)
+                assert page.url == href, f"{where}: its link led to {page.url}"
+            page.locator(f"{MAIN} h1").first.wait_for(state="visible")
+            app.assert_healthy(f"{where}, on arrival")
+
+            app.move_first_slider(where)
+            app.assert_healthy(f"{where}, after moving a slider")
+            app.screenshot(name)
+
+            if name in EXTRA_CHECKS:
+                EXTRA_CHECKS[name](app)
+    finally:
+        context.close()
+
+    # On this offline machine no console error comes from a missing internet connection (the app loads no
+    # fonts, icons or telemetry from outside), so nothing is filtered: every error here is the app's.
+    problems = [f"console: {m}" for m in errors.console] + [f"pageerror: {m}" for m in errors.page]
+    assert not problems, "the browser logged errors:\n" + "\n".join(problems)
+    log = streamlit_server.log(tail=200_000)
+    assert "Traceback (most recent call last)" not in log, f"the server logged a traceback:\n{log[-6000:]}"
