@@ -75,3 +75,39 @@ def latent_map(path: str, dataset_name: str, device: str, method: str) -> tuple[
     model = loaded_run(path, device).model
     features = extract_features(model, test_images(dataset_name, device))
     return project_2d(features, method), dataset(dataset_name).test.y.numpy()
+
+
+@st.cache_resource(show_spinner="Loading the GAN and its classifier…", max_entries=8)
+def _prepared_gan(path: str, stamp: float, dataset_name: str, device: str) -> LoadedRun:
+    run = _loaded_run(path, stamp, device)
+    run.model.prepare(dataset(dataset_name))  # loads the dataset's classifier and its training features
+    return run
+
+
+def prepared_gan(path: str, dataset_name: str, device: str) -> LoadedRun:
+    """A DCGAN run with its classifier scorer loaded (FID, class histogram, nearest training images)."""
+    return _prepared_gan(path, _stamp(path), dataset_name, device)
+
+
+@st.cache_data(show_spinner="Classifying samples…", max_entries=32)
+def gan_class_histogram(
+    path: str, dataset_name: str, device: str, n: int, seed: int, temperature: float
+) -> tuple[np.ndarray, float]:
+    return prepared_gan(path, dataset_name, device).model.class_histogram(n, seed, temperature)
+
+
+@st.cache_data(show_spinner="Measuring how far real test digits are from the training set…", max_entries=8)
+def gan_reference_distance(path: str, dataset_name: str, device: str, n: int = 300) -> float:
+    """Median classifier-feature distance of a real test image to its nearest training image."""
+    model = prepared_gan(path, dataset_name, device).model
+    _, distances = model.nearest_training_images(test_images(dataset_name, device, n), k=1)
+    return float(distances.median())
+
+
+@st.cache_data(show_spinner="Encoding the shapes test set and scoring disentanglement (MIG)…", max_entries=8)
+def vae_mig(path: str, device: str) -> dict:
+    """MIG of a VAE run on the shapes test split, with each factor's gap and best latent."""
+    from dul_models.latent_space import mig_on_dataset
+
+    result = mig_on_dataset(loaded_run(path, device).model, dataset("shapes"))
+    return {"mig": result.mig, "per_factor": result.per_factor, "best_latent": result.best_latent}

@@ -13,6 +13,11 @@ PAGES = {
     "Autoencoders": [
         st.Page("app_pages/denoising.py", title="Denoising autoencoders", icon="🧽", url_path="denoising")
     ],
+    "Generative models": [
+        st.Page("app_pages/gan.py", title="GANs", icon="🎭", url_path="gan"),
+        st.Page("app_pages/vae.py", title="Variational autoencoders", icon="🌀", url_path="vae"),
+        st.Page("app_pages/pixelcnn.py", title="PixelCNN", icon="🧩", url_path="pixelcnn"),
+    ],
 }
 
 navigation = st.navigation(PAGES)

@@ -1,8 +1,8 @@
 """Page-load times of the real app in Chromium: cold (fresh server) and warm (second visit).
 
 Starts `streamlit run` on a free port, opens each page in headless Debian Chromium through Playwright,
-and times from navigation until the script run has finished (the running indicator is gone and the
-page's title is drawn).
+and times from navigation until the script run has finished and every element has rendered, using
+the browser test's own idle detection.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from pathlib import Path
 from common import write_result
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = (("Home", ""), ("Denoising autoencoders", "denoising"))
+sys.path.insert(0, str(ROOT))
+from tests.browser.test_browser import COUNT_FINISHED_RUNS, IDLE_AFTER, NAV_LINKS  # noqa: E402  (one DOM contract)
+
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,19 +40,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_idle(page, timeout_ms: int = 180_000) -> None:
-    page.wait_for_selector("h1", timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=timeout_ms,
-    )
-    page.wait_for_timeout(300)  # let a rerun that was just queued show its indicator
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=timeout_ms,
-    )
+def _timed(page, action, fresh_document: bool = False) -> float:
+    """Seconds from `action` until the script run it caused has finished and rendered (see the browser test).
+
+    A navigation loads a fresh document, whose finished-run counter starts again at 0."""
+    before = 0 if fresh_document else page.evaluate("window.__stRunsFinished || 0")
+    start = time.perf_counter()
+    action()
+    page.wait_for_function(IDLE_AFTER, arg=before, timeout=180_000)
+    return time.perf_counter() - start
 
 
 def run() -> str:
@@ -90,12 +88,15 @@ def run() -> str:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.add_init_script(COUNT_FINISHED_RUNS)
             for visit in ("cold", "warm"):
-                for title, path in PAGES:
-                    start = time.perf_counter()
-                    page.goto(f"http://127.0.0.1:{port}/{path}")
-                    _wait_idle(page)
-                    rows.append({"page": title, "visit": visit, "seconds": time.perf_counter() - start})
+                # a fresh document at the root, then each sidebar link, as a user navigates
+                seconds = _timed(page, lambda: page.goto(f"http://127.0.0.1:{port}/"), fresh_document=True)
+                rows.append({"page": "Home", "visit": visit, "seconds": seconds})
+                for index in range(1, page.locator(NAV_LINKS).count()):
+                    link = page.locator(NAV_LINKS).nth(index)
+                    title = link.inner_text().strip().splitlines()[-1].strip()  # drop the icon line
+                    rows.append({"page": title, "visit": visit, "seconds": _timed(page, link.click)})
             browser.close()
     finally:
         server.terminate()
@@ -103,6 +104,7 @@ def run() -> str:
     notes = [
         "cold = first visit after the server started (torch import, dataset cache, model loads, PSNR curve and "
         "latent map computed); warm = the same page again (Streamlit caches hit).",
-        "Measured from page.goto until the script run finished, in headless Chromium on the same machine.",
+        "Measured from navigation (page.goto for Home, a sidebar click for the others) until the script run "
+        "finished and every element rendered, in headless Chromium on the same machine.",
     ]
     return str(write_result("pageload", "Page-load times (cold and warm)", rows, notes))

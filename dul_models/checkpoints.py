@@ -7,11 +7,9 @@ name and renamed into place, so a crash or a NaN mid-save never leaves a half-wr
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import re
 import time
 import uuid
 import zipfile
@@ -30,7 +28,6 @@ from dul_models.models import DULModel, build_model, config_from_dict, get_famil
 
 FORMAT_VERSION = 1
 WEIGHTS, CONFIG, METRICS, PREVIEW = "model.safetensors", "config.json", "metrics.json", "preview.png"
-MANIFEST = "MANIFEST.json"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -58,7 +55,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _json_bytes(obj: Any) -> bytes:
+def json_bytes(obj: Any) -> bytes:
     return (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode()
 
 
@@ -122,10 +119,10 @@ def save_run(
     }
     # weights first: a config.json that exists always describes weights that are complete
     atomic_write_bytes(run_dir / WEIGHTS, safetensors_bytes(state, metadata={"family": model.family}))
-    atomic_write_bytes(run_dir / METRICS, _json_bytes(metrics or {}))
+    atomic_write_bytes(run_dir / METRICS, json_bytes(metrics or {}))
     if preview is not None:
         atomic_write_bytes(run_dir / PREVIEW, preview_png(*preview))
-    atomic_write_bytes(run_dir / CONFIG, _json_bytes(config))
+    atomic_write_bytes(run_dir / CONFIG, json_bytes(config))
     return run_dir
 
 
@@ -155,7 +152,7 @@ class RunInfo:
         return f"{self.title or self.name} ({origin}, step {self.step})"
 
 
-def _read_json(path: Path, what: str) -> Any:
+def read_json(path: Path, what: str) -> Any:
     if not path.is_file():
         raise CheckpointError(f"{path.parent} has no {path.name}; a run folder needs {WEIGHTS} and {CONFIG}")
     try:
@@ -169,7 +166,7 @@ def read_run_info(run_dir: Path) -> RunInfo:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise CheckpointError(f"no run folder at {run_dir}")
-    meta = _read_json(run_dir / CONFIG, "the run's config")
+    meta = read_json(run_dir / CONFIG, "the run's config")
     if not isinstance(meta, dict):
         raise CheckpointError(f"{run_dir / CONFIG} must hold a JSON object")
     for key, kind in (("family", str), ("config", dict), ("dataset", str)):
@@ -184,7 +181,7 @@ def read_run_info(run_dir: Path) -> RunInfo:
     except ConfigError as exc:
         raise CheckpointError(f"{run_dir / CONFIG}: {exc}") from exc
     metrics_path = run_dir / METRICS
-    metrics = _read_json(metrics_path, "the run's metrics") if metrics_path.exists() else {}
+    metrics = read_json(metrics_path, "the run's metrics") if metrics_path.exists() else {}
     return RunInfo(
         path=run_dir,
         family=meta["family"],
@@ -259,48 +256,6 @@ def list_runs(family: str | None = None, dataset: str | None = None) -> list[Run
             if (family is None or info.family == family) and (dataset is None or info.dataset == dataset):
                 found.append(info)
     return found
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-_RUN_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
-
-
-def write_manifest(root: Path | None = None) -> Path:
-    """List every bundled run with its files' sizes and sha256, so damage or drift is detectable."""
-    root = bundled_dir() if root is None else root
-    runs = []
-    for folder in sorted(p for p in root.iterdir() if (p / CONFIG).is_file()):
-        info = read_run_info(folder)
-        files = {
-            f.name: {"bytes": f.stat().st_size, "sha256": _sha256(f)}
-            for f in sorted(folder.iterdir())
-            if f.is_file() and not f.name.startswith(".")
-        }
-        runs.append({"name": folder.name, "family": info.family, "dataset": info.dataset, "files": files})
-    path = root / MANIFEST
-    atomic_write_bytes(path, _json_bytes({"format": FORMAT_VERSION, "runs": runs}))
-    return path
-
-
-def verify_manifest(root: Path | None = None) -> list[str]:
-    """Problems found comparing bundled runs with MANIFEST.json (empty list = all intact)."""
-    root = bundled_dir() if root is None else root
-    manifest = _read_json(root / MANIFEST, "the bundled-run manifest")
-    problems = []
-    for run in manifest.get("runs", []):
-        if not _RUN_NAME.match(run["name"]):
-            problems.append(f"bad run name {run['name']!r}")
-            continue
-        for name, expected in run["files"].items():
-            path = root / run["name"] / name
-            if not path.is_file():
-                problems.append(f"{path} is missing")
-            elif path.stat().st_size != expected["bytes"] or _sha256(path) != expected["sha256"]:
-                problems.append(f"{path} differs from MANIFEST.json")
-    return problems
 
 
 def run_archive(run_dir: Path) -> bytes:

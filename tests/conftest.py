@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
@@ -13,7 +15,8 @@ def isolated_runs_dir(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     path = tmp_path_factory.mktemp("runs")
     patch.setenv("DUL_RUNS_DIR", str(path))
-    torch.set_num_threads(2)
+    # every core for the tests unless DUL_TORCH_THREADS says otherwise (e.g. on a machine shared with other work)
+    torch.set_num_threads(int(os.environ.get("DUL_TORCH_THREADS", os.cpu_count() or 1)))
     yield path
     patch.undo()
 

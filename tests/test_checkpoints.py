@@ -7,13 +7,12 @@ import torch
 from safetensors.torch import save_file
 
 from dul_models import checkpoints
+from dul_models.bundled import verify_manifest, write_manifest
 from dul_models.checkpoints import (
     list_runs,
     load_run,
     read_run_info,
     save_run,
-    verify_manifest,
-    write_manifest,
 )
 from dul_models.errors import CheckpointError
 from dul_models.models import build_model

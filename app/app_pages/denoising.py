@@ -114,7 +114,9 @@ if model is not None:
     runs = (("denoising AE", str(main.path)),) + (
         (("plain AE", str(plain.path)),) if plain_model is not None else ()
     )
-    levels = tuple(round(v, 2) for v in np.linspace(0.1, 1.0, 10))  # level 0 is a perfect 100 dB: off the chart
+    levels = tuple(
+        round(v, 2) for v in np.linspace(0.1, 1.0, 10)
+    )  # level 0 is a perfect 100 dB: off the chart
     rows = resources.denoising_curve(runs, name, curve_kind, levels, device, 1000)
     st.plotly_chart(
         line_chart(

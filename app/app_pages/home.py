@@ -21,6 +21,27 @@ CARDS = [
         "undo it; PSNR against noise level for a denoising AE, a plain AE and a median filter; upload your "
         "own image; the encoder's latent space; train one live.",
     ),
+    (
+        "app_pages/gan.py",
+        "🎭 GANs",
+        "Sample a DCGAN, walk between samples in z-space, check its samples against their nearest training "
+        "images, count their classes (mode coverage) and FID in a classifier's features; train one live "
+        "and watch D(x), D(G(z)) and a fixed-noise grid evolve.",
+    ),
+    (
+        "app_pages/vae.py",
+        "🌀 Variational autoencoders",
+        "Walk along each latent of a VAE (sorted by KL) or drag its sliders, map and lasso-select test codes, "
+        "interpolate linearly and on the sphere, sample at any temperature, see the ELBO split into "
+        "reconstruction and KL, an honest IWAE likelihood, and β-VAE disentanglement (MIG) on shapes.",
+    ),
+    (
+        "app_pages/pixelcnn.py",
+        "🧩 PixelCNN",
+        "Watch a PixelCNN paint digits pixel by pixel, complete half-hidden images, map the exact per-pixel "
+        "likelihood of a digit, a shape and noise, and see the blind spot of masked convolutions that the "
+        "gated version removes; train one live.",
+    ),
 ]
 
 st.title("🔬 DUL Explorer")

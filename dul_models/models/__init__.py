@@ -14,6 +14,10 @@ import torch
 from dul_models.errors import ConfigError
 from dul_models.models.autoencoder import Autoencoder, AutoencoderConfig
 from dul_models.models.base import Batch, DULModel, ModelConfig, config_from_dict
+from dul_models.models.classifier import Classifier, ClassifierConfig
+from dul_models.models.dcgan import DCGAN, DCGANConfig
+from dul_models.models.pixelcnn import PixelCNN, PixelCNNConfig
+from dul_models.models.vae import VAE, VAEConfig
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,40 @@ FAMILIES: dict[str, Family] = {
         model_cls=Autoencoder,
         capabilities=frozenset({"encode", "decode", "reconstruct", "denoise", "embed"}),
         description="Compresses images to a latent vector and back; the denoising variant learns to undo noise.",
+    ),
+    "vae": Family(
+        name="vae",
+        title="Variational autoencoder (VAE / β-VAE)",
+        config_cls=VAEConfig,
+        model_cls=VAE,
+        capabilities=frozenset(
+            {"encode", "decode", "reconstruct", "sample", "embed", "traverse", "interpolate"}
+        ),
+        description="A probabilistic autoencoder: traverse and map its latent space, sample, and bound log p(x).",
+    ),
+    "classifier": Family(
+        name="classifier",
+        title="Small CNN classifier (feature space for sample metrics)",
+        config_cls=ClassifierConfig,
+        model_cls=Classifier,
+        capabilities=frozenset({"classify", "embed"}),
+        description="Trained on the dataset's labels; its features score generated samples (FID, class histogram).",
+    ),
+    "dcgan": Family(
+        name="dcgan",
+        title="DCGAN (optionally class-conditional)",
+        config_cls=DCGANConfig,
+        model_cls=DCGAN,
+        capabilities=frozenset({"sample", "generate", "interpolate"}),
+        description="A generator and a discriminator trained against each other; samples scored by FID in classifier features.",
+    ),
+    "pixelcnn": Family(
+        name="pixelcnn",
+        title="PixelCNN (plain or gated)",
+        config_cls=PixelCNNConfig,
+        model_cls=PixelCNN,
+        capabilities=frozenset({"sample", "log_prob", "complete"}),
+        description="An autoregressive model with exact likelihoods: sample pixel by pixel, complete, score.",
     ),
 }
 

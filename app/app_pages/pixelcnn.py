@@ -1,0 +1,242 @@
+"""PixelCNN: watch pixel-by-pixel sampling, complete images, map per-pixel likelihoods, see the blind spot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from app import resources, state
+from app.components.images import image_grid
+from app.components.model_picker import run_picker
+from app.components.training_panel import PanelLabels, training_panel
+from dul_models.data import image_from_bytes
+from dul_models.errors import DULError
+from dul_models.images import grid_array
+from dul_models.training import TrainConfig
+
+FAMILY = "pixelcnn"
+
+st.title("🧩 PixelCNN")
+st.markdown(
+    "A PixelCNN writes the probability of an image as a product over its pixels in reading order, "
+    "each pixel predicted from all the pixels before it by masked convolutions. That gives an *exact* "
+    "likelihood (in nats per image and bits per pixel) and a sampler that paints one pixel at a time. "
+    "Pixels are binarised at 0.5 (white = ink), as in the Berkeley deep unsupervised learning course."
+)
+
+name, device, seed = state.dataset_name(), state.device_name(), state.seed()
+try:
+    data = resources.dataset(name)
+except DULError as exc:
+    st.error(f"Could not load dataset {name!r}: {exc}")
+    st.stop()
+
+picked = {  # "main" takes any run, so a run trained live (either variant) can be shown on the page
+    "main": run_picker(FAMILY, name, label="PixelCNN"),
+    "plain": run_picker(
+        FAMILY,
+        name,
+        role="plain",
+        label="Plain PixelCNN (blind-spot comparison)",
+        where=lambda r: r.config.get("variant") == "plain",
+    ),
+}
+models = {}
+for role, info in picked.items():
+    if info is None:
+        continue
+    try:
+        models[role] = resources.loaded_run(str(info.path), device).model
+    except DULError as exc:
+        st.error(f"Could not load {info.path}: {exc}. Pick another run in the sidebar or train one below.")
+
+
+def heatmap(z: np.ndarray, title: str, colorbar: str, zrange=(0.0, None), marker=None) -> go.Figure:
+    """An image-shaped heat map (row 0 at the top) with a titled colour bar."""
+    fig = go.Figure(
+        go.Heatmap(z=z, colorscale="Inferno", zmin=zrange[0], zmax=zrange[1], colorbar={"title": colorbar})
+    )
+    if marker is not None:
+        fig.add_scatter(x=[marker[1]], y=[marker[0]], mode="markers", marker={"color": "cyan", "size": 10})
+    fig.update_layout(title=title, height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False)
+    fig.update_xaxes(title="column (pixel)")
+    fig.update_yaxes(title="row (pixel)", autorange="reversed", scaleanchor="x")
+    return fig
+
+
+def animate(model, n: int, temperature: float, nrow: int, **known) -> torch.Tensor:
+    """Sample with a live view: the grid is redrawn after every row; grey = not yet sampled."""
+    _, height, width = model.config.image_shape
+    picture, progress = st.empty(), st.progress(0.0, text="sampling…")
+
+    def show(pixels_done: int, images: torch.Tensor) -> None:
+        picture.image(grid_array(images, nrow=nrow, scale=4), width="content")
+        progress.progress(pixels_done / (height * width), text=f"{pixels_done:,} / {height * width:,} pixels")
+
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    images = model.sample(n, temperature, generator, callback=show, **known).cpu()
+    picture.empty()
+    progress.empty()
+    return images
+
+
+if not models:
+    st.info(f"No PixelCNN has been trained on {name} yet: train one live at the bottom of this page.")
+else:
+    role = st.radio(
+        "Model for sampling, completion and likelihoods",
+        list(models),
+        format_func=lambda r: f"{picked[r].config['variant']} · {picked[r].label}",
+        horizontal=True,
+        key="px-model",
+    )
+    model, info = models[role], picked[role]
+    _, height, width = model.config.image_shape
+    st.caption(
+        f"Run: {info.label} · {info.config['channels']} channels, {info.config['layers']} hidden layers · "
+        f"test NLL {info.metrics.get('nll_nats', float('nan')):.1f} nats per image "
+        f"({info.metrics.get('bits_per_dim', float('nan')):.3f} bits/dim) · binarisation: {model.binarisation}"
+    )
+
+    st.header("Sampling, pixel by pixel")
+    c1, c2, c3 = st.columns(3)
+    count = c1.slider("Samples", 1, 16, 8, key="px-count")
+    temperature = c2.slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="px-temp", help="<1 sharper, >1 noisier")
+    c3.caption(
+        f"Seed {seed} (sidebar). One network pass per pixel: {height * width} passes for the whole batch."
+    )
+    if st.button("Sample", type="primary", key="px-sample"):
+        st.session_state["px-samples"] = (info.path, animate(model, count, temperature, nrow=min(count, 8)))
+    samples = st.session_state.get("px-samples")
+    if samples is not None and samples[0] == info.path:
+        image_grid(samples[1], nrow=8, scale=3, caption="Samples", download_name="pixelcnn-samples.png")
+    else:
+        st.caption("Press Sample to watch the model paint digits row by row.")
+
+    st.header("Completion")
+    c1, c2, c3 = st.columns(3)
+    index = c1.number_input("Test image", 0, len(data.test) - 1, 0, key="px-index")
+    rows_known = c2.slider("Rows kept from the top", 0, height, height // 2, key="px-rows")
+    completions = c3.slider("Completions", 1, 8, 4, key="px-ncomp")
+    upload = st.file_uploader(
+        "…or upload an image (PNG/JPEG)", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"]
+    )
+    source = resources.test_images(name, device)[int(index)]
+    if upload is not None:
+        try:
+            source = image_from_bytes(upload.getvalue(), data.image_shape).to(source.device)
+        except DULError as exc:
+            st.error(f"{exc}. Try a PNG or JPEG of a single digit.")
+    shown = model.dequantise(model.quantise(source.unsqueeze(0))).cpu()
+    masked = shown.clone()
+    masked[..., rows_known:, :] = 0.5
+    image_grid(
+        torch.cat([shown, masked]), nrow=2, scale=4, caption="original (binarised) · what the model sees"
+    )
+    if st.button("Complete", type="primary", key="px-complete"):
+        done = animate(
+            model,
+            completions,
+            temperature,
+            nrow=completions,
+            start=source.unsqueeze(0),
+            rows_known=rows_known,
+        )
+        st.session_state["px-completions"] = (info.path, done)
+    finished = st.session_state.get("px-completions")
+    if finished is not None and finished[0] == info.path:
+        image_grid(
+            finished[1], nrow=8, scale=4, caption="Completions", download_name="pixelcnn-completions.png"
+        )
+
+    st.header("Likelihood heat-map")
+    st.markdown(
+        "The per-pixel negative log-likelihood: dark where the model was sure, bright where it was "
+        "surprised. Uniform noise costs far more than a digit, but a simple shape from another dataset can "
+        "cost *less* than a digit: its large flat areas are easy to predict. High likelihood measures "
+        "simplicity as much as familiarity, so it is a poor out-of-distribution detector (Nalisnick et al., "
+        'ICLR 2019, "Do deep generative models know what they don\'t know?").'
+    )
+    pick = st.number_input("Digit (test image)", 0, len(data.test) - 1, 1, key="px-nll-index")
+    inputs = {"digit (in-distribution)": resources.test_images(name, device)[int(pick)]}
+    try:
+        shapes = resources.dataset("shapes")
+    except DULError as exc:  # generated locally, so this only fails on a broken data folder
+        shapes = None
+        st.warning(f"The shapes dataset could not be loaded ({exc}); comparing with noise only.")
+    if shapes is not None and shapes.image_shape == data.image_shape:
+        inputs["shape (from `shapes`)"] = resources.test_images("shapes", device)[
+            int(pick) % len(shapes.test)
+        ]
+    noise = torch.rand(data.image_shape, generator=torch.Generator().manual_seed(seed))
+    inputs["uniform noise"] = noise.to(source.device)
+    batch = torch.stack(list(inputs.values()))
+    with torch.no_grad():
+        nll = model.pixel_nll(batch).cpu().numpy()  # (3, H, W) nats
+    zmax = float(np.percentile(nll, 99))
+    for column, label, image, nll_map in zip(st.columns(len(inputs)), inputs, batch.cpu(), nll, strict=True):
+        with column:
+            bits = nll_map.sum() / (nll_map.size * np.log(2))
+            image_grid(model.dequantise(model.quantise(image[None])), nrow=1, scale=3, caption=label)
+            title = f"{nll_map.sum():.0f} nats · {bits:.3f} bits/dim"
+            st.plotly_chart(heatmap(nll_map, title, "NLL (nats)", (0.0, zmax)), key=f"px-nll-{label}")
+    frame = pd.DataFrame(
+        [
+            {"input": label, "row": r, "col": c, "nll_nats": float(m[r, c])}
+            for label, m in zip(inputs, nll, strict=True)
+            for r in range(height)
+            for c in range(width)
+        ]
+    )
+    st.download_button("⬇ CSV", frame.to_csv(index=False), "pixelcnn-nll-maps.csv", "text/csv")
+
+    st.header("Receptive field: the blind spot")
+    st.markdown(
+        "Which input pixels change the prediction for one output pixel (the gradient of its logit). "
+        "Masked 3×3 convolutions never reach the pixels above and to the right: the *blind spot*. "
+        "The gated PixelCNN's vertical stack sees every row above, its horizontal stack the row so far."
+    )
+    c1, c2 = st.columns(2)
+    row = c1.slider("Output pixel: row", 0, height - 1, height // 2, key="px-rf-row")
+    col = c2.slider("Output pixel: column", 0, width - 1, width // 2, key="px-rf-col")
+    x = resources.test_images(name, device)[0]
+    for column, (role, net) in zip(st.columns(len(models)), models.items(), strict=True):
+        label = picked[role].config["variant"]
+        gradient = net.receptive_field(x, (row, col)).cpu().numpy()
+        before = np.arange(height * width).reshape(height, width) < row * width + col
+        seen = int(((gradient > 0) & before).sum())
+        title = f"{label}: sees {seen} of {int(before.sum())} earlier pixels"
+        relative = gradient / max(float(gradient.max()), 1e-30)
+        z = np.where(gradient > 0, np.log10(np.maximum(relative, 1e-12)), np.nan)  # blank = not seen
+        fig = heatmap(z, title, "log10 |∂logit/∂x| / max", zrange=(-4.0, 0.0), marker=(row, col))
+        column.plotly_chart(fig, key=f"px-rf-{role}")
+
+st.header("Train live")
+st.markdown(
+    "Train a small PixelCNN on the chosen dataset (greyscale only). The preview shows test digits and "
+    "their per-pixel NLL maps (black = 0, white ≥ 4 nats), which darken as the model learns; "
+    "sampling would be too slow to refresh during training. Runs go to your runs folder."
+)
+t1, t2, t3, t4 = st.columns(4)
+train_variant = t1.selectbox("Variant", ["gated", "plain"], key="px-tr-variant")
+channels = t2.select_slider("Channels", [16, 24, 32], 16, key="px-tr-channels")
+layers = t3.slider("Layers", 1, 6, 3, key="px-tr-layers")
+epochs = t4.select_slider("Epochs", [0.25, 0.5, 1, 2, 3, 5, 10], 1, key="px-tr-epochs")
+training_panel(
+    FAMILY,
+    name,
+    {"variant": train_variant, "channels": channels, "layers": layers, "kernel_size": 3},
+    TrainConfig(
+        epochs=float(epochs), batch_size=32, seed=seed, device=device, eval_every=100, full_final_eval=False
+    ),
+    title=f"{train_variant} PixelCNN {channels}ch × {layers}",
+    labels=PanelLabels(
+        loss_title="NLL (nats per image)",
+        eval_keys=("nll_nats",),
+        eval_title="test NLL (nats per image)",
+        preview="rows = binarised test digits / per-pixel NLL (white ≥ 4 nats)",
+    ),
+)

@@ -1,0 +1,247 @@
+"""Variational autoencoders: traversals, latent maps, interpolation, samples, ELBO anatomy, β-VAE."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from app import resources, state
+from app.components.charts import history_chart
+from app.components.images import image_grid
+from app.components.latent_views import factor_traversal, kl_per_dim_chart, latent_sliders, selectable_map
+from app.components.model_picker import run_picker
+from app.components.training_panel import PanelLabels, training_panel
+from dul_models.checkpoints import list_runs
+from dul_models.data import image_from_bytes
+from dul_models.errors import DULError
+from dul_models.latent_space import manifold_grid, parse_dimensions, traversal_grid
+from dul_models.training import TrainConfig
+
+FAMILY = "vae"
+
+st.title("🌀 Variational autoencoders")
+st.markdown(
+    "A VAE encodes an image as a *distribution* over a small latent code and is trained to maximise a "
+    "lower bound on log p(x): reconstruction quality minus the KL divergence of the code from a standard "
+    "normal prior. Below you can walk along each latent dimension, map and select codes, decode between "
+    "images, sample from the prior, and see which dimensions carry information (KL in nats per image)."
+)
+
+name, device, seed = state.dataset_name(), state.device_name(), state.seed()
+try:
+    data = resources.dataset(name)
+except DULError as exc:
+    st.error(f"Could not load dataset {name!r}: {exc}")
+    st.stop()
+
+
+def load(path) -> torch.nn.Module | None:
+    try:
+        return resources.loaded_run(str(path), device).model
+    except DULError as exc:
+        st.error(f"Could not load {path}: {exc}. Pick another run in the sidebar or train a new one below.")
+        return None
+
+
+info = run_picker(FAMILY, name, label="VAE run")
+model = None if info is None else load(info.path)
+if info is None:
+    st.info(f"No VAE has been trained on {name} yet: train one live at the bottom of this page.")
+
+
+def picked_index(label: str, key: str, default: int = 0, size: int | None = None) -> int:
+    last = (size or len(data.test)) - 1
+    return int(st.number_input(label, 0, last, min(default, last), key=key, help=f"0 … {last}"))
+
+
+if model is not None:
+    cfg, metrics = info.config, info.metrics
+    kl_per_dim = metrics.get("kl_per_dim") or [0.0] * cfg["latent_dim"]
+    x_test = resources.test_images(name, device)
+    st.caption(
+        f"Run: {info.label} · latent size {cfg['latent_dim']} · β = {cfg['beta']:g} · {cfg['likelihood']} likelihood · "
+        f"test −log p(x) ≤ {metrics.get('iwae_nll', float('nan')):.1f} nats (IWAE, k = {metrics.get('iwae_k', '?')}, "
+        f"binarisation: {metrics.get('binarisation', '?')}) · −ELBO {metrics.get('neg_elbo', float('nan')):.1f} · "
+        f"{metrics.get('active_units', '?')} active units"
+    )
+    tabs = st.tabs(
+        ["Traversals", "Latent map", "Interpolation", "Samples", "ELBO anatomy", "Disentanglement"]
+    )
+    with tabs[0]:
+        st.markdown("Each row sweeps one latent over ±σ of the prior, the others held at the image's code.")
+        c1, c2, c3, c4 = st.columns(4)
+        index = picked_index("Test image", "vae-index")
+        upload = c1.file_uploader("…or upload an image", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
+        span = c2.number_input("Range ± (prior σ)", 0.0, 10.0, 3.0, 0.5, key="vae-span")
+        steps = c3.slider("Steps", 3, 15, 9, key="vae-steps")
+        dims_text = c4.text_input("Latent indices (empty = all)", key="vae-dims", help="e.g. 0, 3, 5")
+        image = x_test[index : index + 1]
+        if upload is not None:
+            try:
+                image = image_from_bytes(upload.getvalue(), data.image_shape).unsqueeze(0).to(x_test.device)
+            except DULError as exc:
+                st.error(f"{exc}. Using test image {index} instead.")
+        with torch.no_grad():
+            z = model.embed(image)[0]
+        try:
+            dims = parse_dimensions(dims_text, cfg["latent_dim"])
+            grid = traversal_grid(model, z, kl_per_dim, span=span, steps=steps, dims=dims)
+        except DULError as exc:
+            st.error(str(exc))
+        else:
+            left, right = st.columns([1, 6])
+            with left:
+                image_grid(image, nrow=1, scale=3, caption="input")
+            with right:
+                rows = ", ".join(f"z{d} ({k:.2f})" for d, k in zip(grid.dims, grid.kl, strict=True))
+                image_grid(
+                    grid.images,
+                    nrow=steps,
+                    scale=2,
+                    caption=f"Rows (KL nats): {rows}",
+                    download_name="traversal.png",
+                )
+
+        st.subheader("Move each latent yourself")
+        order = sorted(range(cfg["latent_dim"]), key=lambda d: -kl_per_dim[d])
+        latent_sliders(
+            model.decode,
+            z,
+            order,
+            [f"z{d} (KL {kl_per_dim[d]:.2f})" for d in order],
+            key=f"vae-live-{info.name}-{index}-{upload is not None}",
+        )
+
+    with tabs[1]:
+        z2 = (
+            info
+            if cfg["latent_dim"] == 2
+            else next((r for r in list_runs(FAMILY, name) if r.config.get("latent_dim") == 2), None)
+        )
+        if z2 is not None and (z2_model := load(z2.path)) is not None:
+            st.subheader("The 2-D manifold")
+            n = st.slider("Grid size", 5, 25, 15, key="vae-manifold-n")
+            image_grid(
+                manifold_grid(z2_model, n=n),
+                nrow=n,
+                scale=1,
+                caption=f"{z2.label}: z₁ left→right, z₂ bottom→top at equal prior-probability steps (inverse normal CDF)",
+                download_name="manifold.png",
+            )
+        st.subheader("Encoded test means")
+        coords, labels = resources.latent_map(str(info.path), name, device, "pca")
+        d = cfg["latent_dim"]
+        selectable_map(
+            coords,
+            labels,
+            data.class_names,
+            x_test,
+            key="vae-map",
+            axis="z" if d == 2 else "PC",
+            title=f"Posterior means of {len(labels):,} test images ({d}-D{' → PCA' if d > 2 else ''})",
+        )
+
+    with tabs[2]:
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            a = picked_index("From test image", "vae-from", 0)
+        with c2:
+            b = picked_index("To test image", "vae-to", 1)
+        n_steps = c3.slider("Steps", 3, 16, 10, key="vae-interp-steps")
+        with torch.no_grad():
+            ends = model.embed(x_test[[a, b]])
+            strips = [model.interpolate(ends[0], ends[1], n_steps, mode) for mode in ("linear", "slerp")]
+        for mode, strip in zip(("linear", "spherical (slerp)"), strips, strict=True):
+            image_grid(
+                strip,
+                nrow=n_steps,
+                scale=2,
+                caption=f"{mode}: test image {a} → {b}",
+                download_name=f"interp-{mode[:5]}.png",
+            )
+
+    with tabs[3]:
+        c1, c2 = st.columns(2)
+        temperature = c1.slider("Temperature (prior σ scale)", 0.0, 1.5, 1.0, 0.05, key="vae-temp")
+        count = c2.slider("Samples", 8, 64, 32, 8, key="vae-count")
+        with torch.no_grad():
+            samples = model.sample(
+                count, temperature, torch.Generator(device=x_test.device).manual_seed(seed)
+            )
+            recon = model.reconstruct(x_test[:16])
+        for images, nrow, caption, file in (
+            (samples, 8, f"{count} samples, z ~ N(0, {temperature:g}²·I)", "vae-samples.png"),
+            (
+                torch.cat([x_test[:16], recon]),
+                16,
+                "Top: test inputs · bottom: reconstructions",
+                "vae-recon.png",
+            ),
+        ):
+            image_grid(images, nrow=nrow, scale=2, caption=caption, download_name=file)
+
+    with tabs[4]:
+        st.markdown(
+            "The loss is reconstruction (−log p(x|z)) plus β·KL. A larger β buys a code that matches the prior "
+            "more closely — often more disentangled, with more dimensions switched off — at the price of "
+            "blurrier reconstructions and a worse likelihood; β = 1 is the true ELBO."
+        )
+        charts = (
+            ("history", "training batches", ["recon", "kl"]),
+            ("eval_history", "test images", ["recon", "kl", "iwae_nll"]),
+        )
+        for field, where, keys in charts:
+            if rows := [r for r in metrics.get(field, []) if "recon" in r]:
+                fig = history_chart(
+                    rows, keys, y_title="nats per image", title=f"Reconstruction vs KL ({where})"
+                )
+                st.plotly_chart(fig, key=f"vae-anatomy-{field}")
+        kl_per_dim_chart(kl_per_dim, key="vae-kl-bars")
+
+    with tabs[5]:
+        shapes_runs = {r.config.get("beta"): r for r in list_runs(FAMILY, "shapes") if r.bundled}
+        pair = [shapes_runs.get(1.0), shapes_runs.get(4.0)]
+        if None in pair:
+            st.info(
+                "The bundled shapes runs (β = 1 and β = 4) are missing; rebuild them with `make checkpoints`."
+            )
+        else:
+            st.markdown(
+                "On the generated *shapes* set every image comes from known factors (shape, scale, rotation, x, y). "
+                "MIG (mutual information gap, 0–1) is high when each factor is captured by one latent alone."
+            )
+            shapes = resources.dataset("shapes")
+            shape_index = picked_index("Shapes test image", "vae-shape-index", 0, len(shapes.test))
+            x_shape = resources.test_images("shapes", device, shape_index + 1)[shape_index:]
+            for column, run in zip(st.columns(2), pair, strict=True):
+                shape_model = load(run.path)
+                if shape_model is not None:
+                    with column, torch.no_grad():
+                        z_shape = shape_model.embed(x_shape)[0]
+                        grid = traversal_grid(shape_model, z_shape, run.metrics["kl_per_dim"], max_rows=6)
+                        score = resources.vae_mig(str(run.path), device)
+                        factor_traversal(f"β = {run.config['beta']:g}", grid.images, grid.dims, 9, score)
+
+st.header("Train live")
+st.markdown(
+    "Train a new VAE on the chosen dataset; it is saved under your runs folder, never over a bundled run."
+)
+t1, t2, t3, t4 = st.columns(4)
+latent_dim = t1.select_slider("Latent size", [2, 4, 8, 16, 32], 16, key="vae-tr-latent")
+beta = t2.select_slider("β", [0.5, 1.0, 2.0, 4.0, 8.0], 1.0, key="vae-tr-beta")
+likelihood = t3.selectbox("Likelihood", ["bernoulli", "continuous_bernoulli"], key="vae-tr-lik")
+epochs = t4.slider("Epochs", 1, 40, 5, key="vae-tr-epochs")
+training_panel(
+    FAMILY,
+    name,
+    {"latent_dim": latent_dim, "beta": beta, "likelihood": likelihood},
+    TrainConfig(epochs=float(epochs), seed=seed, device=device, eval_every=100, full_final_eval=False),
+    title=f"VAE z={latent_dim}, β={beta:g}, {likelihood}",
+    labels=PanelLabels(
+        loss_keys=("loss", "recon", "kl"),
+        loss_title="nats per image",
+        eval_keys=("neg_elbo", "iwae_nll"),
+        eval_title="test nats per image (IWAE k = 50)",
+        preview="rows = inputs / reconstructions / prior samples",
+    ),
+)

@@ -1,0 +1,117 @@
+"""Latent-space widgets: a selectable 2-D map of codes, and per-dimension sliders that decode live."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from app.components.charts import scatter_2d
+from app.components.images import image_grid
+
+
+def selectable_map(
+    coords: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    images: torch.Tensor,
+    *,
+    key: str,
+    title: str,
+    axis: str,
+) -> list[int]:
+    """A scatter of codes with box/lasso selection; shows the selected images and offers a CSV.
+
+    The global row index rides in custom_data (point indices count within each colour trace).
+    """
+    fig = scatter_2d(coords, labels, class_names, title=title, axis=axis)
+    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("box", "lasso"))
+    points = (event.get("selection") or {}).get("points", []) if event else []
+    chosen = sorted({int(p["customdata"][0]) for p in points if p.get("customdata")})
+    if chosen:
+        image_grid(
+            images[chosen[:64]],
+            nrow=16,
+            scale=1,
+            caption=f"{len(chosen)} selected (first 64 shown)",
+            download_name="selection.png",
+            key=f"{key}-selection-png",
+        )
+    else:
+        st.caption("Draw a box or lasso on the map to see the images you selected.")
+    frame = pd.DataFrame(
+        {"index": np.arange(len(labels)), "label": labels, f"{axis}1": coords[:, 0], f"{axis}2": coords[:, 1]}
+    )
+    st.download_button("⬇ Map CSV", frame.to_csv(index=False), f"{key}.csv", "text/csv", key=f"{key}-csv")
+    return chosen
+
+
+def latent_sliders(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    z: torch.Tensor,
+    order: Sequence[int],
+    labels: Sequence[str],
+    *,
+    key: str,
+    columns: int = 4,
+) -> None:
+    """One slider per latent (in `order`), starting at z; the decoded image and its decode time.
+
+    Runs as a fragment, so moving a slider reruns only this block (one decode), not the whole page.
+    """
+
+    @st.fragment
+    def view() -> None:
+        cols, code = st.columns(columns), z.detach().clone()
+        for i, d in enumerate(order):
+            code[d] = cols[i % columns].slider(
+                labels[i], -4.0, 4.0, round(float(z[d].clamp(-4, 4)), 2), 0.05, key=f"{key}-{d}"
+            )
+        start = time.perf_counter()
+        with torch.no_grad():
+            out = decode(code[None])
+        took = 1000 * (time.perf_counter() - start)
+        image_grid(out, nrow=1, scale=6, caption=f"decoded on the server in {took:.1f} ms")
+
+    view()
+
+
+def kl_per_dim_chart(kl_per_dim: Sequence[float], *, key: str) -> None:
+    """Bar chart of the KL of each latent dimension, sorted, with a CSV download."""
+    import plotly.express as px
+
+    frame = pd.DataFrame({"dimension": [f"z{d}" for d in range(len(kl_per_dim))], "KL (nats)": kl_per_dim})
+    frame = frame.sort_values("KL (nats)", ascending=False)
+    fig = px.bar(
+        frame, x="dimension", y="KL (nats)", title="KL per latent dimension on the test set (sorted)"
+    )
+    fig.update_layout(xaxis_title="latent dimension", yaxis_title="KL (nats per image)", height=340)
+    st.plotly_chart(fig, key=key)
+    st.download_button(
+        "⬇ KL per dimension CSV", frame.to_csv(index=False), "kl-per-dim.csv", "text/csv", key=f"{key}-csv"
+    )
+
+
+def factor_traversal(title: str, images: torch.Tensor, dims: Sequence[int], steps: int, score: dict) -> None:
+    """A traversal grid of a model trained on a set with known factors, labelled with its MIG.
+
+    `score` holds "mig", "per_factor" (normalised gaps) and "best_latent" (factor → latent index).
+    """
+    st.metric(f"{title}: MIG", f"{score['mig']:.3f}")
+    best = {}
+    for factor, latent in score["best_latent"].items():
+        best.setdefault(latent, []).append(factor)
+    image_grid(
+        images,
+        nrow=steps,
+        scale=2,
+        caption="Rows (latent → factor it informs most): "
+        + ", ".join(f"z{d}→{'/'.join(best.get(d, ['–']))}" for d in dims),
+        download_name=f"{title.replace(' ', '')}-traversal.png",
+    )
+    table = {"factor": list(score["per_factor"]), "MI gap / H(factor)": list(score["per_factor"].values())}
+    st.dataframe(pd.DataFrame(table), hide_index=True)

@@ -1,0 +1,184 @@
+"""Looking inside a VAE's latent space: traversal grids, the 2-D manifold, and disentanglement (MIG).
+
+Plain functions over a model with `encode`/`decode`/`traverse` (the `vae` family), so the app, the
+CLI and the benchmarks draw the same pictures and compute the same scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from dul_models.errors import ConfigError
+
+MAX_SPAN = 6.0  # ±6σ of the prior already holds all but 2e-9 of its mass: beyond is meaningless
+MAX_STEPS = 25  # images per traversal row; more is slower and no more informative
+
+
+def parse_dimensions(text: str, latent_dim: int) -> list[int] | None:
+    """ "0, 3, 5" → [0, 3, 5]; empty → None (all). Says which entry is wrong, and the allowed range."""
+    text = text.strip()
+    if not text:
+        return None
+    dims = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            value = int(part)
+        except ValueError:
+            raise ConfigError(f"latent index {part!r} is not a whole number; use e.g. 0, 3, 5") from None
+        if not 0 <= value < latent_dim:
+            raise ConfigError(
+                f"latent index {value} is out of range: this model has indices 0…{latent_dim - 1}"
+            )
+        if value not in dims:
+            dims.append(value)
+    return dims or None
+
+
+def sweep_values(span: float, steps: int) -> torch.Tensor:
+    """`steps` evenly spaced values in [−span, span] (units of the prior's standard deviation)."""
+    if not 0 < span <= MAX_SPAN:
+        raise ConfigError(
+            f"traversal range must be in (0, {MAX_SPAN:g}] prior standard deviations, got {span!r}"
+        )
+    if not 2 <= steps <= MAX_STEPS:
+        raise ConfigError(f"traversal steps must be between 2 and {MAX_STEPS}, got {steps!r}")
+    return torch.linspace(-span, span, steps)
+
+
+@dataclass
+class Traversal:
+    images: torch.Tensor  # (len(dims)·steps, C, H, W), one row per dimension
+    dims: list[int]  # latent index of each row, most informative (highest KL) first
+    values: list[float]  # the swept values, one per column
+    kl: list[float]  # KL (nats) of each row's dimension, in row order
+
+
+@torch.no_grad()
+def traversal_grid(
+    model,
+    z: torch.Tensor,
+    kl_per_dim: Sequence[float],
+    *,
+    span: float = 3.0,
+    steps: int = 9,
+    dims: Sequence[int] | None = None,
+    max_rows: int | None = None,
+) -> Traversal:
+    """Sweep each latent of one code z over ±span while holding the others, rows sorted by KL per dim.
+
+    `kl_per_dim` (from `evaluate`) orders the rows: dimensions with high KL carry information, those
+    near zero are inactive and decode to the same image across the row.
+    """
+    latent_dim = model.config.latent_dim
+    if len(kl_per_dim) != latent_dim:
+        raise ConfigError(f"kl_per_dim has {len(kl_per_dim)} entries for a {latent_dim}-D model")
+    values = sweep_values(span, steps).to(z.device)
+    chosen = list(range(latent_dim)) if dims is None else list(dims)
+    for d in chosen:
+        if not 0 <= d < latent_dim:
+            raise ConfigError(f"latent index {d} is out of range: this model has indices 0…{latent_dim - 1}")
+    chosen.sort(key=lambda d: -float(kl_per_dim[d]))
+    chosen = chosen[:max_rows] if max_rows else chosen
+    rows = [model.traverse(z.reshape(-1), d, values) for d in chosen]
+    return Traversal(torch.cat(rows), chosen, values.tolist(), [float(kl_per_dim[d]) for d in chosen])
+
+
+@torch.no_grad()
+def manifold_grid(model, n: int = 15, dims: tuple[int, int] = (0, 1), edge: float = 0.05) -> torch.Tensor:
+    """Decode an n×n grid of codes placed at equal prior *probability* steps (Kingma & Welling, fig. 4).
+
+    Each axis takes the inverse normal CDF of evenly spaced quantiles in [edge, 1 − edge], so the grid
+    covers the prior's mass evenly; other dimensions are held at 0. Row 0 is the top (largest z₂).
+    """
+    from scipy.stats import norm
+
+    latent_dim = model.config.latent_dim
+    if latent_dim < 2:
+        raise ConfigError("a manifold grid needs a model with at least 2 latent dimensions")
+    if not 2 <= n <= 40:
+        raise ConfigError(f"manifold grid size must be between 2 and 40, got {n}")
+    if not all(0 <= d < latent_dim for d in dims) or dims[0] == dims[1]:
+        raise ConfigError(f"dims must be two different indices in 0…{latent_dim - 1}, got {dims}")
+    axis = torch.tensor(norm.ppf(np.linspace(edge, 1 - edge, n)), dtype=torch.float32)
+    z = torch.zeros(n, n, latent_dim)
+    z[:, :, dims[0]] = axis.view(1, n)  # columns: z₁ left → right
+    z[:, :, dims[1]] = axis.flip(0).view(n, 1)  # rows: z₂ top → bottom
+    return model.decode(z.view(n * n, latent_dim).to(model.device))  # (n², C, H, W)
+
+
+# ---- disentanglement -------------------------------------------------------------------------------
+
+
+def _discretise(column: np.ndarray, bins: int) -> np.ndarray:
+    """Integer codes: the values themselves when there are few, else equal-width histogram bins."""
+    values = np.unique(column)
+    if len(values) <= bins:
+        return np.searchsorted(values, column)
+    edges = np.histogram_bin_edges(column, bins=bins)
+    return np.digitize(column, edges[1:-1])
+
+
+@dataclass
+class MIGResult:
+    mig: float  # mean over factors of the normalised gap, in [0, 1]; higher = more disentangled
+    per_factor: dict[str, float]  # each factor's gap (MI of best − second-best latent) / H(factor)
+    best_latent: dict[str, int]  # the latent that carries most information about each factor
+    mutual_information: np.ndarray  # (latents, factors) in nats
+    factor_entropy: dict[str, float]  # nats
+
+
+def mutual_information_gap(
+    latents: np.ndarray, factors: np.ndarray, factor_names: Sequence[str], bins: int = 20
+) -> MIGResult:
+    """MIG (Chen et al., NeurIPS 2018, "Isolating Sources of Disentanglement in VAEs").
+
+    Latent means are binned into `bins` equal-width bins per dimension (as in Locatello et al. 2019's
+    reference code); factors with at most `bins` distinct values are used as they are, others binned.
+    For each factor, the gap between the two latents sharing most information with it is divided by the
+    factor's entropy; MIG is their mean. Factors with a single value (no entropy) are skipped.
+    """
+    from sklearn.metrics import mutual_info_score
+
+    latents, factors = np.asarray(latents, dtype=np.float64), np.asarray(factors, dtype=np.float64)
+    if latents.ndim != 2 or factors.ndim != 2 or latents.shape[0] != factors.shape[0]:
+        raise ConfigError(f"need (N, D) latents and (N, K) factors, got {latents.shape} and {factors.shape}")
+    if latents.shape[1] < 2:
+        raise ConfigError("MIG needs at least 2 latent dimensions (it compares the best two)")
+    if factors.shape[1] != len(factor_names):
+        raise ConfigError(f"{len(factor_names)} factor names for {factors.shape[1]} factor columns")
+    codes = [_discretise(latents[:, j], bins) for j in range(latents.shape[1])]
+    mi = np.zeros((latents.shape[1], factors.shape[1]))
+    gaps, best, entropy = {}, {}, {}
+    for k, name in enumerate(factor_names):
+        factor = _discretise(factors[:, k], bins)
+        h = mutual_info_score(factor, factor)
+        for j, code in enumerate(codes):
+            mi[j, k] = mutual_info_score(code, factor)
+        if h <= 0:
+            continue
+        top = np.sort(mi[:, k])[::-1]
+        gaps[name], best[name], entropy[name] = float((top[0] - top[1]) / h), int(mi[:, k].argmax()), float(h)
+    if not gaps:
+        raise ConfigError("every factor is constant on these images: MIG is undefined")
+    return MIGResult(float(np.mean(list(gaps.values()))), gaps, best, mi, entropy)
+
+
+def mig_on_dataset(model, dataset, split: str = "test", bins: int = 20) -> MIGResult:
+    """MIG of a model's posterior means on a split of a dataset with known factors (e.g. `shapes`)."""
+    from dul_models.data import to_float
+    from dul_models.embeddings import extract_features
+
+    part = dataset.split(split)
+    if part.factors is None:
+        raise ConfigError(
+            f"dataset {dataset.name!r} has no known factors; MIG needs a generated set like shapes"
+        )
+    means = extract_features(model, to_float(part.x))  # (N, latent_dim) posterior means
+    return mutual_information_gap(means, part.factors.numpy(), dataset.factor_names, bins=bins)

@@ -1,0 +1,342 @@
+"""DCGAN: a convolutional generator and discriminator trained against each other, optionally class-conditional.
+
+Radford, Metz & Chintala, ICLR 2016, "Unsupervised representation learning with deep convolutional
+generative adversarial networks" — on the GAN game of Goodfellow et al., NeurIPS 2014. Options: the
+hinge loss (Lim & Ye 2017; Miyato et al. 2018), spectral normalisation of the discriminator (Miyato et
+al., ICLR 2018, "Spectral normalization for generative adversarial networks"), a class-conditional
+generator and a projection discriminator (Miyato & Koyama, ICLR 2018).
+
+Sample quality is measured in the feature space of the dataset's bundled classifier (see
+`classifier.py`): Inception weights cannot be fetched offline.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from dul_models.data import ImageDataset
+from dul_models.devices import autocast
+from dul_models.errors import ConfigError
+from dul_models.evaluation import class_entropy
+from dul_models.models.base import Batch, DULModel, ModelConfig
+from dul_models.sample_quality import SampleScorer
+
+LOSSES = ("non_saturating", "hinge")
+PREVIEW_SEED = 0  # the fixed noise of the preview grid: the timeline shows the same z evolving
+
+
+@dataclass
+class DCGANConfig(ModelConfig):
+    latent_dim: int = 64  # plenty for 10 digit classes; 100 (the paper's) trains no better on MNIST
+    base_channels: int = 32  # channels 128/64 at H/4, H/2 (the classic MNIST DCGAN); 16 trains 4× faster
+    loss: str = "non_saturating"  # Goodfellow's -log D(G(z)) for G: strong gradients early on
+    spectral_norm: bool = False  # replaces batch norm in D; steadier with hinge loss, a bit slower
+    lr_generator: float = 2e-4  # DCGAN paper: Adam 2e-4, betas (0.5, 0.999) for both players
+    lr_discriminator: float = 2e-4
+    d_steps_per_g_step: int = 1  # >1 = several D updates (fresh z, same real batch) per G update
+    num_classes: int = 0  # > 0: class-conditional (label embedding in G, projection in D)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _, height, width = self.image_shape
+        if height % 4 or width % 4 or height < 8 or width < 8:
+            raise ConfigError(
+                f"image height and width must be multiples of 4 and at least 8 (8×8, 28×28, 32×32 work), "
+                f"got {height}×{width}"
+            )
+        if self.latent_dim < 1 or self.base_channels < 1:
+            raise ConfigError("latent_dim and base_channels must be positive integers")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"unknown loss {self.loss!r}; choose from: {', '.join(LOSSES)}")
+        if not (self.lr_generator > 0 and self.lr_discriminator > 0):
+            raise ConfigError("lr_generator and lr_discriminator must be > 0")
+        if not 1 <= self.d_steps_per_g_step <= 10:
+            raise ConfigError(f"d_steps_per_g_step must be in 1..10, got {self.d_steps_per_g_step!r}")
+        if self.num_classes < 0 or self.num_classes == 1:
+            raise ConfigError(f"num_classes must be 0 (unconditional) or >= 2, got {self.num_classes!r}")
+
+
+class Generator(nn.Module):
+    """(B, latent_dim) noise [+ labels] → (B, C, H, W) images in [-1, 1]."""
+
+    def __init__(self, config: DCGANConfig) -> None:
+        super().__init__()
+        channels, height, width = config.image_shape
+        b = config.base_channels
+        self.start = (4 * b, height // 4, width // 4)
+        self.label_embedding = (
+            nn.Embedding(config.num_classes, config.latent_dim) if config.num_classes else None
+        )
+        in_features = config.latent_dim * (2 if config.num_classes else 1)
+        self.fc = nn.Linear(in_features, math.prod(self.start), bias=False)
+        self.norm = nn.BatchNorm1d(math.prod(self.start))
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(4 * b, 2 * b, 4, stride=2, padding=1, bias=False),  # (B, 2b, H/2, W/2)
+            nn.BatchNorm2d(2 * b),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * b, channels, 4, stride=2, padding=1),  # (B, C, H, W)
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.label_embedding is not None:
+            z = torch.cat([z, self.label_embedding(labels)], dim=1)  # (B, 2·latent_dim)
+        h = F.relu(self.norm(self.fc(z))).view(-1, *self.start)  # (B, 4b, H/4, W/4)
+        return self.deconv(h)
+
+
+class Discriminator(nn.Module):
+    """(B, C, H, W) images in [-1, 1] [+ labels] → (B,) logits of "real"."""
+
+    def __init__(self, config: DCGANConfig) -> None:
+        super().__init__()
+        channels, height, width = config.image_shape
+        b = config.base_channels
+        sn = spectral_norm if config.spectral_norm else (lambda layer: layer)
+        self.conv = nn.Sequential(
+            sn(nn.Conv2d(channels, 2 * b, 4, stride=2, padding=1)),  # (B, 2b, H/2, W/2)
+            nn.LeakyReLU(0.2),
+            sn(nn.Conv2d(2 * b, 4 * b, 4, stride=2, padding=1)),  # (B, 4b, H/4, W/4)
+            nn.Identity() if config.spectral_norm else nn.BatchNorm2d(4 * b),
+            nn.LeakyReLU(0.2),
+        )
+        flat = 4 * b * (height // 4) * (width // 4)
+        self.fc = sn(nn.Linear(flat, 1))
+        self.label_embedding = sn(nn.Embedding(config.num_classes, flat)) if config.num_classes else None
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.conv(x).flatten(1)  # (B, 4b·H/4·W/4)
+        logits = self.fc(h).squeeze(1)  # (B,)
+        if self.label_embedding is not None:  # projection: <embed(y), h> rewards matching the label
+            logits = logits + (self.label_embedding(labels) * h).sum(1)
+        return logits
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
+    """Mean over the batch; non-saturating = the BCE of real vs fake, hinge = max(0, 1 ∓ D)."""
+    if kind == "hinge":
+        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def generator_loss(fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
+    """Non-saturating: -log D(G(z)); hinge: -D(G(z)) (the raw logit)."""
+    if kind == "hinge":
+        return -fake_logits.mean()
+    return F.softplus(-fake_logits).mean()
+
+
+def slerp(z_a: torch.Tensor, z_b: torch.Tensor, steps: int) -> torch.Tensor:
+    """Spherical interpolation (steps, D) between two latent vectors: stays where Gaussian noise lives."""
+    t = torch.linspace(0, 1, steps, device=z_a.device)[:, None]  # (steps, 1)
+    cos = F.cosine_similarity(z_a, z_b, dim=0).clamp(-1 + 1e-6, 1 - 1e-6)
+    omega = torch.acos(cos)
+    return (torch.sin((1 - t) * omega) * z_a + torch.sin(t * omega) * z_b) / torch.sin(omega)
+
+
+def collapse_warning(eval_history: list[dict[str, Any]], share: float = 0.8) -> str | None:
+    """A warning when the latest evaluation's class entropy is below `share`·log K (mode collapse)."""
+    rows = [r for r in eval_history if "class_entropy" in r]
+    if not rows:
+        return None
+    latest = rows[-1]
+    maximum = latest.get("class_entropy_max", math.log(10))
+    if latest["class_entropy"] >= share * maximum:
+        return None
+    return (
+        f"Possible mode collapse at step {latest.get('step', '?')}: the samples' class entropy is "
+        f"{latest['class_entropy']:.2f} nats, below {share:.0%} of log {round(math.exp(maximum))} = "
+        f"{maximum:.2f} — the generator covers {latest.get('modes_covered', '?')} classes. Try a lower "
+        "discriminator learning rate, the hinge loss or spectral norm."
+    )
+
+
+class DCGAN(DULModel):
+    """z ~ N(0, I) → generator → image; the discriminator scores real against generated."""
+
+    family = "dcgan"
+    config_cls = DCGANConfig
+
+    def __init__(self, config: DCGANConfig) -> None:
+        super().__init__(config)
+        self.config: DCGANConfig = config
+        self.generator = Generator(config)
+        self.discriminator = Discriminator(config)
+        # the classifier that scores samples is not a weight of this model: kept out of state_dict
+        self._scorer: dict[str, SampleScorer] = {}
+
+    # ---- sampling verbs -------------------------------------------------------------------------
+    def latents(self, n: int, seed: int = 0, temperature: float = 1.0) -> torch.Tensor:
+        """(n, latent_dim) noise drawn on the CPU from `seed` (same z on every device), scaled by temperature."""
+        generator = torch.Generator().manual_seed(int(seed))
+        return (torch.randn(n, self.config.latent_dim, generator=generator) * temperature).to(self.device)
+
+    def default_labels(self, n: int) -> torch.Tensor | None:
+        """Conditional models cycle through the classes (0, 1, …, K-1, 0, …); None when unconditional."""
+        if not self.config.num_classes:
+            return None
+        return torch.arange(n, device=self.device) % self.config.num_classes
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images (B, C, H, W) in [0, 1] from noise z (and labels for a conditional model)."""
+        if self.config.num_classes and labels is None:
+            labels = self.default_labels(z.shape[0])
+        return (self.generator(z, labels) + 1) / 2
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0, temperature: float = 1.0) -> torch.Tensor:
+        return self.generate(self.latents(n, seed, temperature))
+
+    @torch.no_grad()
+    def interpolate(
+        self, z_a: torch.Tensor, z_b: torch.Tensor, steps: int = 10, label: int = 0
+    ) -> torch.Tensor:
+        """Images along the great circle from z_a to z_b (a conditional model keeps one class throughout)."""
+        path = slerp(z_a, z_b, steps)  # (steps, latent_dim)
+        labels = None
+        if self.config.num_classes:
+            labels = torch.full(
+                (steps,), label % self.config.num_classes, dtype=torch.long, device=path.device
+            )
+        return self.generate(path, labels)
+
+    # ---- training -------------------------------------------------------------------------------
+    def make_optimizers(self) -> list[torch.optim.Optimizer]:
+        betas = (0.5, 0.999)  # DCGAN paper: β1 = 0.9 oscillates
+        return [
+            torch.optim.Adam(self.generator.parameters(), lr=self.config.lr_generator, betas=betas),
+            torch.optim.Adam(self.discriminator.parameters(), lr=self.config.lr_discriminator, betas=betas),
+        ]
+
+    def _labels(self, batch: Batch) -> torch.Tensor | None:
+        return batch.y if self.config.num_classes else None
+
+    def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        """loss_d + loss_g on one batch without updating (for tests and inspection; training uses train_step)."""
+        labels = self._labels(batch)
+        z = torch.randn(batch.x.shape[0], self.config.latent_dim, device=batch.x.device)
+        fake = self.generator(z, labels)
+        real_logits = self.discriminator(batch.x * 2 - 1, labels)
+        fake_logits = self.discriminator(fake, labels)
+        loss_d = discriminator_loss(real_logits, fake_logits, self.config.loss)
+        loss_g = generator_loss(fake_logits, self.config.loss)
+        return loss_d + loss_g, {"loss_d": float(loss_d.detach()), "loss_g": float(loss_g.detach())}
+
+    def train_step(
+        self, batch: Batch, optimizers: list[torch.optim.Optimizer], grad_clip: float | None
+    ) -> dict[str, float]:
+        """`d_steps_per_g_step` discriminator updates, then one generator update."""
+        opt_g, opt_d = optimizers
+        kind, labels = self.config.loss, self._labels(batch)
+        real = batch.x * 2 - 1  # (B, C, H, W) in [-1, 1], the generator's range
+        n = real.shape[0]
+        for _ in range(self.config.d_steps_per_g_step):
+            z = torch.randn(n, self.config.latent_dim, device=real.device)
+            with autocast(real.device):
+                with torch.no_grad():
+                    fake = self.generator(z, labels)
+                real_logits = self.discriminator(real, labels)
+                fake_logits = self.discriminator(fake, labels)
+                loss_d = discriminator_loss(real_logits.float(), fake_logits.float(), kind)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(self.discriminator.parameters(), grad_clip)
+            opt_d.step()
+        self.discriminator.requires_grad_(False)  # G's step needs gradients through D, not for D
+        try:
+            z = torch.randn(n, self.config.latent_dim, device=real.device)
+            with autocast(real.device):
+                loss_g = generator_loss(self.discriminator(self.generator(z, labels), labels).float(), kind)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(self.generator.parameters(), grad_clip)
+            opt_g.step()
+        finally:
+            self.discriminator.requires_grad_(True)
+        loss_d, loss_g = float(loss_d.detach()), float(loss_g.detach())
+        return {
+            "loss": loss_d + loss_g,  # loss_d + loss_g: the Trainer's NaN check watches both players
+            "loss_d": loss_d,
+            "loss_g": loss_g,
+            "d_real": float(torch.sigmoid(real_logits.detach().float()).mean()),  # mean D(x)
+            "d_fake": float(torch.sigmoid(fake_logits.detach().float()).mean()),  # mean D(G(z))
+        }
+
+    @torch.no_grad()
+    def preview(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """40 samples from fixed noise (seed 0): the same z every time, so the timeline shows learning."""
+        nrow = self.config.num_classes or 10
+        return self.generate(self.latents(4 * nrow, PREVIEW_SEED)).float().cpu(), nrow
+
+    # ---- scoring in the classifier's feature space (dul_models.sample_quality) -------------------
+    def prepare(self, dataset: ImageDataset) -> None:
+        """Load the dataset's classifier for FID, class histogram and nearest neighbours (once)."""
+        if self.config.num_classes and not dataset.has_labels:
+            raise ConfigError(f"a conditional DCGAN needs labels; dataset {dataset.name!r} has none")
+        scorer = self._scorer.get("scorer")
+        if scorer is None or (scorer.dataset_name, scorer.device) != (dataset.name, self.device):
+            self._scorer["scorer"] = SampleScorer(dataset, self.device)
+
+    @property
+    def scorer(self) -> SampleScorer:
+        if "scorer" not in self._scorer:
+            raise ConfigError("call prepare(dataset) first: it loads the dataset's classifier")
+        return self._scorer["scorer"]
+
+    @property
+    def scorer_note(self) -> str | None:
+        """Why sample metrics are unavailable (no classifier run for the dataset), or None."""
+        return self.scorer.note
+
+    @property
+    def feature_space(self) -> str | None:
+        return self.scorer.feature_space
+
+    def classify(self, images: torch.Tensor) -> torch.Tensor:
+        """Class probabilities (B, K) of images in [0, 1] by the dataset's classifier."""
+        return self.scorer.probs(images)
+
+    def nearest_training_images(self, images: torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
+        """Indices (B, k) into the training split and distances (B, k) in classifier features."""
+        return self.scorer.nearest_training_images(images, k)
+
+    def class_histogram(
+        self, n: int = 1000, seed: int = 0, temperature: float = 1.0
+    ) -> tuple[np.ndarray, float]:
+        """Samples per predicted class, (K,) ints, and that histogram's entropy (nats)."""
+        probs = self.classify(self._many_samples(n, seed, temperature))
+        return np.bincount(probs.argmax(1).numpy(), minlength=probs.shape[1]), class_entropy(probs)
+
+    def _many_samples(self, n: int, seed: int, temperature: float = 1.0) -> torch.Tensor:
+        chunks = [self.sample(min(500, n - s), seed + s, temperature) for s in range(0, n, 500)]
+        return torch.cat(chunks).float()  # (n, C, H, W)
+
+    @torch.no_grad()
+    def evaluate(
+        self, x: torch.Tensor, y: torch.Tensor, *, quick: bool = False, **options: Any
+    ) -> dict[str, Any]:
+        """FID of samples vs x with its real-data floor, and the class histogram of samples.
+
+        n samples = the training-set size (at most 500 when quick). Options: n_samples, min_share (a
+        class is covered at >= this share of samples; default half of 1/K), seed.
+        """
+        self.check_options(options, ("n_samples", "min_share", "seed"))
+        if not self.scorer.available:
+            return {"fid_note": self.scorer.note}
+        n_train = self.scorer.train_features.shape[0]
+        n = int(options.get("n_samples") or (min(500, x.shape[0]) if quick else n_train))
+        seed = int(options.get("seed", 1234))  # fixed: evaluations during training see the same z
+        if not 2 <= n <= n_train:
+            raise ConfigError(f"n_samples must be in 2..{n_train}, got {n}")
+        return self.scorer.score(self._many_samples(n, seed), x, options.get("min_share"))

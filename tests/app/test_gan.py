@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tests.app.conftest import no_exceptions
+
+PAGE = "app_pages/gan.py"
+
+
+@pytest.fixture
+def page(app):
+    app.switch_page(PAGE).run()
+    no_exceptions(app)
+    return app
+
+
+def test_opens_on_bundled_run_with_results(page):
+    assert page.title[0].value.startswith("🎭")
+    assert page.sidebar.selectbox(key="run::dcgan::main").value.endswith("dcgan-mnist5k")
+    captions = " ".join(c.value for c in page.caption)
+    assert "FID (classifier features)" in captions and "classifier-mnist5k" in captions
+    assert "Inception weights cannot be fetched offline" in page.markdown[0].value
+    headers = [h.value for h in page.header]
+    assert headers[:5] == [
+        "Sample",
+        "Latent interpolation",
+        "Is it copying?",
+        "Class histogram of samples",
+        "Train live",
+    ]
+    assert len(page.get("plotly_chart")) == 1
+    assert "nats vs log 10" in captions
+
+
+def test_controls_rerender_without_errors(page):
+    before = page.number_input(key="gan-seed").value
+    page.button[0].click().run()  # 🎲 Regenerate: the next seed
+    assert page.number_input(key="gan-seed").value == before + 1
+    page.slider(key="gan-temp").set_value(0.5).run()
+    page.slider(key="gan-count").set_value(16).run()
+    page.number_input(key="gan-to").set_value(15).run()
+    page.slider(key="gan-steps").set_value(6).run()
+    page.number_input(key="gan-pick").set_value(3).run()
+    page.select_slider(key="gan-hist-n").set_value(200).run()
+    no_exceptions(page)
+    captions = " ".join(c.value for c in page.caption)
+    assert "16 samples" in captions and "T = 0.5" in captions and "from sample 0 to sample 15" in captions
+    assert "Predicted classes of 200 samples" in page.get("plotly_chart")[0].proto.spec
+    page.slider(key="gan-count").set_value(8).run()  # shrinking the batch resets out-of-range picks
+    no_exceptions(page)
+    assert page.number_input(key="gan-to").value == 0
+
+
+def test_train_live_start_poll_finish(page):
+    page.select_slider(key="tr-gan-steps").set_value(100).run()
+    page.select_slider(key="tr-gan-eval").set_value(50).run()
+    page.select_slider(key="tr-gan-width").set_value(8).run()
+    page.selectbox(key="tr-gan-loss").set_value("hinge").run()
+    page.slider(key="tr-gan-dsteps").set_value(2).run()
+    page.button(key="start-dcgan").click().run()
+    no_exceptions(page)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        page.run()
+        no_exceptions(page)
+        if any(s.value.startswith("Saved run") for s in page.success):
+            break
+        time.sleep(0.5)
+    assert any(s.value.startswith("Saved run") for s in page.success)
+    assert any(s.label.startswith("Timeline") for s in page.select_slider)
+    page.button(key=next(b.key for b in page.button if b.key and b.key.startswith("use-dcgan"))).click().run()
+    no_exceptions(page)
+    chosen = page.sidebar.selectbox(key="run::dcgan::main")
+    assert chosen.value.startswith(os.environ["DUL_RUNS_DIR"])  # the user's new run, not a bundled one
+    assert "hinge loss" in " ".join(c.value for c in page.caption)

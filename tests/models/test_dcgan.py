@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dul_models import checkpoints
+from dul_models.data import to_float
+from dul_models.errors import ConfigError
+from dul_models.evaluation import class_entropy, feature_statistics, frechet_distance
+from dul_models.models import Batch, build_model
+from dul_models.models.dcgan import (
+    DCGAN,
+    DCGANConfig,
+    collapse_warning,
+    discriminator_loss,
+    generator_loss,
+    slerp,
+)
+from dul_models.training import TrainConfig, Trainer
+
+TINY = {"base_channels": 4, "latent_dim": 8}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """One intra-op thread: tiny models lose far more to thread hand-offs on a shared 2-core box than they gain."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def digits_classifier(digits):
+    """A classifier run for `digits` in the test's user runs folder, so DCGAN.prepare finds one."""
+    model = build_model("classifier", {"image_shape": digits.image_shape, "max_shift": 1}, seed=0)
+    run_dir = checkpoints.new_run_dir("classifier", "digits")
+    Trainer(model, digits, TrainConfig(steps=150, batch_size=64, eval_every=10**6), run_dir=run_dir).fit()
+    return run_dir
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 8, 8)])
+@pytest.mark.parametrize("num_classes", [0, 10])
+def test_shapes(shape, num_classes):
+    model = DCGAN(DCGANConfig(image_shape=shape, num_classes=num_classes, **TINY)).eval()
+    images = model.sample(6, seed=1)
+    assert images.shape == (6, *shape)
+    assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
+    labels = torch.arange(6) % 10 if num_classes else None
+    assert model.discriminator(images * 2 - 1, labels).shape == (6,)
+
+
+def test_losses_match_naive_formulas():
+    real, fake = torch.randn(7), torch.randn(7)
+    p_real, p_fake = torch.sigmoid(real), torch.sigmoid(fake)
+    naive_d = -(torch.log(p_real) + torch.log(1 - p_fake)).mean()
+    assert discriminator_loss(real, fake, "non_saturating").item() == pytest.approx(naive_d.item(), rel=1e-5)
+    assert generator_loss(fake, "non_saturating").item() == pytest.approx(
+        -torch.log(p_fake).mean().item(), rel=1e-5
+    )
+    naive_hinge = torch.clamp(1 - real, min=0).mean() + torch.clamp(1 + fake, min=0).mean()
+    assert discriminator_loss(real, fake, "hinge").item() == pytest.approx(naive_hinge.item(), rel=1e-6)
+    assert generator_loss(fake, "hinge").item() == pytest.approx(-fake.mean().item())
+
+
+@pytest.mark.parametrize("config", [{}, {"loss": "hinge", "spectral_norm": True, "d_steps_per_g_step": 2}])
+def test_train_step_updates_both_players(config):
+    torch.manual_seed(0)
+    model = DCGAN(DCGANConfig(image_shape=(1, 8, 8), num_classes=10, **TINY, **config))
+    optimizers = model.make_optimizers()
+    assert [g["betas"] for o in optimizers for g in o.param_groups] == [(0.5, 0.999)] * 2
+    calls = {"d": 0}
+    original = optimizers[1].step
+    optimizers[1].step = lambda *a, **k: calls.__setitem__("d", calls["d"] + 1) or original(*a, **k)
+    before_g = [p.clone() for p in model.generator.parameters()]
+    before_d = [p.clone() for p in model.discriminator.parameters()]
+    batch = Batch(x=torch.rand(16, 1, 8, 8), y=torch.arange(16) % 10)
+    metrics = model.train_step(batch, optimizers, grad_clip=10.0)
+    assert set(metrics) == {"loss", "loss_d", "loss_g", "d_real", "d_fake"}
+    assert metrics["loss"] == pytest.approx(metrics["loss_d"] + metrics["loss_g"])
+    assert 0 <= metrics["d_real"] <= 1 and 0 <= metrics["d_fake"] <= 1
+    assert calls["d"] == config.get("d_steps_per_g_step", 1)
+    assert any(not torch.equal(a, b) for a, b in zip(before_g, model.generator.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(before_d, model.discriminator.parameters(), strict=True))
+    assert all(p.requires_grad for p in model.discriminator.parameters())
+
+
+def test_preview_is_fixed_noise_and_loss_is_the_sum():
+    model = DCGAN(DCGANConfig(image_shape=(1, 8, 8), **TINY)).eval()
+    first, nrow = model.preview(torch.zeros(1))
+    again, _ = model.preview(torch.rand(3, 1, 8, 8))
+    assert nrow == 10 and first.shape == (40, 1, 8, 8) and torch.equal(first, again)
+    torch.manual_seed(0)
+    loss, metrics = model.loss(Batch(x=torch.rand(4, 1, 8, 8), y=torch.zeros(4, dtype=torch.long)))
+    assert loss.item() == pytest.approx(metrics["loss_d"] + metrics["loss_g"], rel=1e-5)
+
+
+def test_slerp_ends_at_both_points():
+    a, b = torch.randn(5), torch.randn(5)
+    path = slerp(a, b, 7)
+    assert path.shape == (7, 5)
+    assert torch.allclose(path[0], a, atol=1e-5) and torch.allclose(path[-1], b, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"image_shape": (1, 30, 30)}, "multiples of 4"),
+        ({"image_shape": (1, 4, 4)}, "at least 8"),
+        ({"loss": "wasserstein"}, "non_saturating, hinge"),
+        ({"d_steps_per_g_step": 0}, "d_steps_per_g_step"),
+        ({"num_classes": 1}, "num_classes"),
+        ({"lr_generator": 0.0}, "lr_generator"),
+    ],
+)
+def test_bad_config_names_the_field(overrides, field):
+    with pytest.raises(ConfigError, match=field):
+        DCGANConfig(**overrides)
+
+
+def test_spectral_norm_run_round_trips(tmp_path):
+    model = build_model("dcgan", {"image_shape": (1, 8, 8), "spectral_norm": True, **TINY}, seed=3).eval()
+    checkpoints.save_run(tmp_path / "run", model, dataset="digits", seed=3, step=1)
+    loaded = checkpoints.load_run(tmp_path / "run").model
+    assert torch.equal(model.sample(4, seed=2), loaded.sample(4, seed=2))
+
+
+def test_frechet_distance_hand_computed():
+    # 1-D: (μ1 − μ2)² + σ1² + σ2² − 2 σ1 σ2 = (μ1 − μ2)² + (σ1 − σ2)²
+    assert frechet_distance(
+        np.array([1.0]), np.array([[4.0]]), np.array([3.0]), np.array([[1.0]])
+    ) == pytest.approx(4.0 + 1.0)
+    mu, cov = np.array([0.5, -1.0]), np.array([[2.0, 0.3], [0.3, 1.0]])
+    assert frechet_distance(mu, cov, mu, cov) == pytest.approx(0.0, abs=1e-8)
+    singular = np.diag([1.0, 0.0])  # a dead feature: no traceback, the diagonal formula still holds
+    assert frechet_distance(mu, singular, mu, np.diag([4.0, 0.0])) == pytest.approx(1.0, abs=1e-6)
+    features = np.random.default_rng(0).normal(size=(500, 3))
+    got_mu, got_cov = feature_statistics(features)
+    assert np.allclose(got_mu, features.mean(0)) and np.allclose(got_cov, np.cov(features.T))
+
+
+def test_class_entropy_and_collapse_warning():
+    uniform = np.eye(10)[np.arange(100) % 10]
+    assert class_entropy(uniform) == pytest.approx(math.log(10))
+    assert class_entropy(np.eye(10)[np.zeros(50, dtype=int)]) == pytest.approx(0.0)
+    healthy = [{"step": 100, "class_entropy": 2.25, "class_entropy_max": math.log(10)}]
+    assert collapse_warning(healthy) is None and collapse_warning([]) is None
+    collapsed = healthy + [
+        {"step": 200, "class_entropy": 0.7, "class_entropy_max": math.log(10), "modes_covered": 2}
+    ]
+    message = collapse_warning(collapsed)
+    assert "mode collapse" in message and "step 200" in message
+
+
+def test_without_classifier_fid_is_skipped_with_a_note(tmp_path, monkeypatch, digits):
+    monkeypatch.setenv("DUL_BUNDLED_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("DUL_RUNS_DIR", str(tmp_path / "none"))
+    model = build_model("dcgan", {"image_shape": (1, 8, 8), **TINY}).eval()
+    model.prepare(digits)
+    metrics = model.evaluate(torch.rand(10, 1, 8, 8), torch.zeros(10, dtype=torch.long))
+    assert (
+        metrics == {"fid_note": metrics["fid_note"]} and "no classifier run for digits" in metrics["fid_note"]
+    )
+    with pytest.raises(ConfigError, match="no classifier run"):
+        model.classify(torch.rand(2, 1, 8, 8))
+
+
+def test_evaluate_in_classifier_space(digits, digits_classifier):
+    model = build_model("dcgan", {"image_shape": (1, 8, 8), **TINY}, seed=0).eval()
+    model.prepare(digits)
+    x = to_float(digits.test.x)
+    metrics = model.evaluate(x, digits.test.y, quick=True)
+    assert metrics["n_samples"] == 360 and sum(metrics["class_counts"]) == 360
+    assert metrics["fid_classifier"] > 3 * metrics["fid_real_baseline"] > 0  # an untrained G is far off
+    assert 0 <= metrics["class_entropy"] <= metrics["class_entropy_max"] == pytest.approx(math.log(10))
+    assert digits_classifier.name in metrics["feature_space"]
+    with pytest.raises(ConfigError, match="unknown evaluation option"):
+        model.evaluate(x, digits.test.y, temperature=2)
+    # a training image's nearest training image is itself, at distance 0
+    indices, distances = model.nearest_training_images(to_float(digits.train.x[[5, 9]]), k=3)
+    assert indices[:, 0].tolist() == [5, 9] and distances[:, 0].max() < 1e-2
+
+
+@pytest.mark.slow
+def test_learns_digit_like_samples(digits, digits_classifier):
+    model = build_model("dcgan", {"image_shape": digits.image_shape, "base_channels": 16}, seed=0)
+    trainer = Trainer(
+        model,
+        digits,
+        TrainConfig(steps=250, batch_size=64, eval_every=10**6, device="cpu", full_final_eval=False),
+    )
+    before = trainer.evaluate(quick=True)
+    after = trainer.fit()
+    assert after["fid_classifier"] < 0.5 * before["fid_classifier"]
+    assert after["class_entropy"] >= 0.8 * math.log(10)
