@@ -11,6 +11,7 @@ from app import resources, state
 from app.components.charts import line_chart, scatter_2d
 from app.components.images import image_grid
 from app.components.model_picker import run_picker
+from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, training_panel
 from dul_models.checkpoints import run_archive
 from dul_models.data import image_from_bytes
@@ -36,11 +37,7 @@ st.markdown(
 )
 
 name, device, seed = state.dataset_name(), state.device_name(), state.seed()
-try:
-    data = resources.dataset(name)
-except DULError as exc:
-    st.error(f"Could not load dataset {name!r}: {exc}")
-    st.stop()
+data = chosen_dataset()
 
 main = run_picker(FAMILY, name, label="Denoising AE", where=lambda r: r.config.get("corruption") != "none")
 plain = run_picker(

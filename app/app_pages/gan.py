@@ -12,6 +12,7 @@ import torch
 from app import resources, state
 from app.components.images import image_grid
 from app.components.model_picker import run_picker
+from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, training_panel
 from dul_models.checkpoints import run_archive
 from dul_models.data import to_float
@@ -33,11 +34,7 @@ st.markdown(
 )
 
 name, device = state.dataset_name(), state.device_name()
-try:
-    data = resources.dataset(name)
-except DULError as exc:
-    st.error(f"Could not load dataset {name!r}: {exc}")
-    st.stop()
+data = chosen_dataset()
 
 info = run_picker(FAMILY, name, label="GAN")
 model = None

@@ -8,10 +8,10 @@ import torch
 
 from app import resources, state
 from app.components.images import image_grid
+from app.components.sidebar import chosen_dataset
 from dul_models.checkpoints import list_runs
 from dul_models.data import to_float
 from dul_models.devices import pick_device
-from dul_models.errors import DULError
 
 CARDS = [
     (
@@ -59,12 +59,7 @@ for column, (page, title, text) in zip(columns, CARDS, strict=False):
 
 name = state.dataset_name()
 st.header("Dataset")
-try:
-    data = resources.dataset(name)
-except DULError as exc:
-    st.error(f"Could not load dataset {name!r}: {exc}")
-    st.info("Pick an embedded dataset (mnist5k, digits or shapes) in the sidebar; they need no download.")
-    st.stop()
+data = chosen_dataset()
 
 channels, height, width = data.image_shape
 st.markdown(

@@ -11,6 +11,7 @@ import torch
 from app import resources, state
 from app.components.images import image_grid
 from app.components.model_picker import run_picker
+from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, training_panel
 from dul_models.data import image_from_bytes
 from dul_models.errors import DULError
@@ -28,11 +29,7 @@ st.markdown(
 )
 
 name, device, seed = state.dataset_name(), state.device_name(), state.seed()
-try:
-    data = resources.dataset(name)
-except DULError as exc:
-    st.error(f"Could not load dataset {name!r}: {exc}")
-    st.stop()
+data = chosen_dataset()
 
 picked = {  # "main" takes any run, so a run trained live (either variant) can be shown on the page
     "main": run_picker(FAMILY, name, label="PixelCNN"),

@@ -10,6 +10,7 @@ from app.components.charts import history_chart
 from app.components.images import image_grid
 from app.components.latent_views import factor_traversal, kl_per_dim_chart, latent_sliders, selectable_map
 from app.components.model_picker import run_picker
+from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, training_panel
 from dul_models.checkpoints import list_runs
 from dul_models.data import image_from_bytes
@@ -28,11 +29,7 @@ st.markdown(
 )
 
 name, device, seed = state.dataset_name(), state.device_name(), state.seed()
-try:
-    data = resources.dataset(name)
-except DULError as exc:
-    st.error(f"Could not load dataset {name!r}: {exc}")
-    st.stop()
+data = chosen_dataset()
 
 
 def load(path) -> torch.nn.Module | None:

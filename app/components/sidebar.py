@@ -6,8 +6,9 @@ import streamlit as st
 import torch
 
 from app import resources, state
-from dul_models.data import list_datasets
+from dul_models.data import ImageDataset, list_datasets
 from dul_models.devices import available_devices
+from dul_models.errors import DULError
 
 
 def shared_sidebar() -> None:
@@ -28,3 +29,14 @@ def shared_sidebar() -> None:
     )
     st.sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=state.SEED)
     st.sidebar.caption(f"torch {torch.__version__} · {resources.threads()} CPU thread(s) for torch")
+
+
+def chosen_dataset() -> ImageDataset:
+    """The sidebar's dataset, or a clear error that names the offline alternatives, then stop the page."""
+    name = state.dataset_name()
+    try:
+        return resources.dataset(name)
+    except DULError as exc:
+        st.error(f"Could not load dataset {name!r}: {exc}")
+        st.info("Pick an embedded dataset (mnist5k, digits or shapes) in the sidebar; they need no download.")
+        st.stop()

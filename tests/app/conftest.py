@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -18,3 +20,21 @@ def app() -> AppTest:
     at.run()
     no_exceptions(at)
     return at
+
+
+def train_until_saved(at: AppTest, family: str, timeout_s: float = 150) -> str:
+    """Press Start, rerun as the panel's fragment would until the run is saved, open it; return its path."""
+    at.button(key=f"start-{family}").click().run()
+    no_exceptions(at)
+    deadline = time.time() + timeout_s
+    while time.time() < deadline and not any(s.value.startswith("Saved run") for s in at.success):
+        time.sleep(0.5)
+        at.run()
+        no_exceptions(at)
+    assert any(s.value.startswith("Saved run") for s in at.success), "the job did not finish in time"
+    use = next(b.key for b in at.button if b.key and b.key.startswith(f"use-{family}"))
+    at.button(key=use).click().run()
+    no_exceptions(at)
+    chosen = at.sidebar.selectbox(key=f"run::{family}::main").value
+    assert chosen.startswith(os.environ["DUL_RUNS_DIR"])  # the user's new run, not a bundled one
+    return chosen

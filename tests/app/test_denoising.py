@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import os
-import time
-
 import pytest
 
-from tests.app.conftest import no_exceptions
+from tests.app.conftest import no_exceptions, train_until_saved
 
 PAGE = "app_pages/denoising.py"
 
@@ -48,19 +45,4 @@ def test_controls_rerender_without_errors(page):
 def test_train_live_start_poll_finish(page):
     page.slider(key="tr-epochs").set_value(1).run()
     page.selectbox(key="tr-kind").set_value("gaussian").run()
-    page.button(key="start-autoencoder").click().run()
-    no_exceptions(page)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        page.run()
-        no_exceptions(page)
-        if any(s.value.startswith("Saved run") for s in page.success):
-            break
-        time.sleep(0.5)
-    assert any(s.value.startswith("Saved run") for s in page.success)
-    page.button(
-        key=next(b.key for b in page.button if b.key and b.key.startswith("use-autoencoder"))
-    ).click().run()
-    no_exceptions(page)
-    chosen = page.sidebar.selectbox(key="run::autoencoder::main")
-    assert chosen.value.startswith(os.environ["DUL_RUNS_DIR"])  # the user's new run, not a bundled one
+    train_until_saved(page, "autoencoder", timeout_s=120)

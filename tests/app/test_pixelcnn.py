@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import time
 
 import numpy as np
 import pytest
 
-from tests.app.conftest import no_exceptions
+from tests.app.conftest import no_exceptions, train_until_saved
 
 PAGE = "app_pages/pixelcnn.py"
 
@@ -86,19 +84,4 @@ def test_train_live_start_poll_finish(page):
     page.select_slider(key="px-tr-epochs").set_value(0.25).run()
     page.selectbox(key="px-tr-variant").set_value("plain").run()
     page.slider(key="px-tr-layers").set_value(1).run()
-    page.button(key="start-pixelcnn").click().run()
-    no_exceptions(page)
-    deadline = time.time() + 150
-    while time.time() < deadline:
-        page.run()
-        no_exceptions(page)
-        if any(s.value.startswith("Saved run") for s in page.success):
-            break
-        time.sleep(0.5)
-    assert any(s.value.startswith("Saved run") for s in page.success)
-    page.button(
-        key=next(b.key for b in page.button if b.key and b.key.startswith("use-pixelcnn"))
-    ).click().run()
-    no_exceptions(page)
-    chosen = page.sidebar.selectbox(key="run::pixelcnn::main")
-    assert chosen.value.startswith(os.environ["DUL_RUNS_DIR"])  # the user's new run, not a bundled one
+    train_until_saved(page, "pixelcnn", timeout_s=150)

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import io
-import os
-import time
 
 import pytest
 from PIL import Image
 
-from tests.app.conftest import no_exceptions
+from tests.app.conftest import no_exceptions, train_until_saved
 
 PAGE = "app_pages/vae.py"
 
@@ -96,17 +94,5 @@ def test_train_live_start_poll_finish(page):
     assert any("No VAE has been trained on digits" in i.value for i in page.info)
     page.slider(key="vae-tr-epochs").set_value(2).run()
     page.select_slider(key="vae-tr-latent").set_value(4).run()
-    page.button(key="start-vae").click().run()
-    no_exceptions(page)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        page.run()
-        no_exceptions(page)
-        if any(s.value.startswith("Saved run") for s in page.success):
-            break
-        time.sleep(0.5)
-    assert any(s.value.startswith("Saved run") for s in page.success)
-    page.button(key=next(b.key for b in page.button if b.key and b.key.startswith("use-vae"))).click().run()
-    no_exceptions(page)
-    assert page.sidebar.selectbox(key="run::vae::main").value.startswith(os.environ["DUL_RUNS_DIR"])
+    train_until_saved(page, "vae", timeout_s=90)
     assert "latent size 4" in text_of(page)
