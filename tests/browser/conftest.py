@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -81,12 +82,19 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
 
 
-@pytest.fixture(scope="module")
-def streamlit_server(tmp_path_factory) -> Iterator[Server]:
-    """`streamlit run app/streamlit_app.py` from the repo root; user runs go to a temporary folder."""
+class ServerFailed(RuntimeError):
+    """The app server exited or did not answer its health check in time (the message holds its log)."""
+
+
+@contextlib.contextmanager
+def running_server(workdir: Path) -> Iterator[Server]:
+    """`streamlit run app/streamlit_app.py` from the repo root on a free port, until the block ends.
+
+    User runs go to `workdir/runs` and the server's output to `workdir/server.log`. Shared by the
+    browser test and the page-load benchmark, so both measure the same server.
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    workdir = tmp_path_factory.mktemp("browser-server")
     log_path = workdir / "server.log"
     env = {**os.environ, "DUL_RUNS_DIR": str(workdir / "runs"), "PYTHONUNBUFFERED": "1"}
     command = [
@@ -109,13 +117,25 @@ def streamlit_server(tmp_path_factory) -> Iterator[Server]:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while not _healthy(url):
             if process.poll() is not None:
-                pytest.fail(f"streamlit exited with code {process.returncode}:\n{server.log()}")
+                raise ServerFailed(f"streamlit exited with code {process.returncode}:\n{server.log()}")
             if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer {url}/_stcore/health within 60 s:\n{server.log()}")
+                raise ServerFailed(
+                    f"streamlit did not answer {url}/_stcore/health within 60 s:\n{server.log()}"
+                )
             time.sleep(0.3)
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="module")
+def streamlit_server(tmp_path_factory) -> Iterator[Server]:
+    """The real app server for the browser test; a failed start fails the test with the server's log."""
+    try:
+        with running_server(tmp_path_factory.mktemp("browser-server")) as server:
+            yield server
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
