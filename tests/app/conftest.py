@@ -22,6 +22,14 @@ def app() -> AppTest:
     return at
 
 
+@pytest.fixture
+def page(app: AppTest, request: pytest.FixtureRequest) -> AppTest:
+    """The app switched to the page named by the test module's `PAGE`, rendered without exceptions."""
+    app.switch_page(request.module.PAGE).run()
+    no_exceptions(app)
+    return app
+
+
 def train_until_saved(at: AppTest, family: str, timeout_s: float = 150) -> str:
     """Press Start, rerun as the panel's fragment would until the run is saved, open it; return its path."""
     at.button(key=f"start-{family}").click().run()

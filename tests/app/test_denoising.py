@@ -1,17 +1,8 @@
 from __future__ import annotations
 
-import pytest
-
 from tests.app.conftest import no_exceptions, train_until_saved
 
 PAGE = "app_pages/denoising.py"
-
-
-@pytest.fixture
-def page(app):
-    app.switch_page(PAGE).run()
-    no_exceptions(app)
-    return app
 
 
 def test_opens_on_bundled_runs_with_results(page):

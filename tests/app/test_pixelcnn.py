@@ -4,18 +4,10 @@ import base64
 import json
 
 import numpy as np
-import pytest
 
 from tests.app.conftest import no_exceptions, train_until_saved
 
 PAGE = "app_pages/pixelcnn.py"
-
-
-@pytest.fixture
-def page(app):
-    app.switch_page(PAGE).run()
-    no_exceptions(app)
-    return app
 
 
 def test_opens_on_bundled_runs_with_results(page):

@@ -10,13 +10,6 @@ from tests.app.conftest import no_exceptions, train_until_saved
 PAGE = "app_pages/vae.py"
 
 
-@pytest.fixture
-def page(app):
-    app.switch_page(PAGE).run()
-    no_exceptions(app)
-    return app
-
-
 def text_of(at) -> str:
     parts = [c.value for c in at.caption] + [m.value for m in at.markdown] + [e.value for e in at.error]
     return " ".join(str(p) for p in parts)
