@@ -129,6 +129,12 @@ def run() -> str:
         "All numbers on the embedded mnist5k set (4,000 train / 1,000 test MNIST digits) or the generated "
         "shapes set (6,144 / 1,536); published MNIST numbers — 86.8 nats (VAE) and 84.8 nats (IWAE), Burda "
         "et al. 2016 — are on full MNIST (60,000 training images), so they are not directly comparable.",
+        "vae-mnist5k-z16 recipe: latent 16, β = 1, Bernoulli, 32 base channels with one residual block "
+        "(two 3×3 convs) per resolution in encoder and decoder (`depth` = 1), 150 epochs = 4,688 steps at "
+        "batch 128, Adam 1e-3 with cosine decay to 0; about 12 min on one CPU thread to train plus about 7 min "
+        "for the k = 1000 evaluation. Its test −ELBO (97.5) is about 6.5 nats above the training −ELBO of "
+        "its last steps (about 91): 4,000 training images. The shallow shared blocks (`depth` = 0, used by the "
+        "other bundled VAEs and by live training) reached 99.4 nats with 60 epochs at a constant rate.",
         "IWAE: importance-weighted bound with k samples from q(z|x), chunked so memory stays bounded; the "
         "test images are binarised stochastically with a fixed seed (0), so the number is reproducible.",
         "MIG: mutual information gap (Chen et al. 2018) between binned posterior means (20 bins) and the "

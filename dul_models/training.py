@@ -21,6 +21,8 @@ from dul_models.devices import eval_mode, pick_device, seed_everything
 from dul_models.errors import ConfigError, NonFiniteLossError
 from dul_models.models import Batch, DULModel
 
+LR_SCHEDULES = ("constant", "cosine")
+
 
 @dataclass
 class TrainConfig:
@@ -40,6 +42,7 @@ class TrainConfig:
     preview_every: int = 25
     checkpoint_every: int = 500  # 0 = only at the end
     full_final_eval: bool = True  # the thorough metrics at the end; live runs in the app skip them for speed
+    lr_schedule: str = "constant"  # or "cosine": each optimizer's lr decays to 0 (Loshchilov & Hutter 2017)
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.epochs is not None:
@@ -50,6 +53,10 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         if self.epochs is not None and not self.epochs > 0:
             raise ConfigError(f"epochs must be > 0, got {self.epochs!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(
+                f"unknown lr_schedule {self.lr_schedule!r}; choose from: {', '.join(LR_SCHEDULES)}"
+            )
 
     def total_steps(self, n_train: int) -> int:
         if self.steps is not None:
@@ -152,10 +159,24 @@ class Trainer:
         self._emit("checkpoint")
         return self.run_dir
 
+    def _schedulers(
+        self, optimizers: list[torch.optim.Optimizer]
+    ) -> list[torch.optim.lr_scheduler.LRScheduler]:
+        """One per optimizer: cosine decay from each optimizer's lr to 0 at `total_steps`, or none."""
+        if self.config.lr_schedule == "constant":
+            return []
+        total = self.total_steps
+
+        def cosine(step: int) -> float:
+            return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
+
+        return [torch.optim.lr_scheduler.LambdaLR(opt, cosine) for opt in optimizers]
+
     def fit(self, should_stop: Callable[[], bool] = lambda: False) -> dict[str, float]:
         """Train to `total_steps` or until `should_stop()`; returns the final metrics on the test split."""
         cfg = self.config
         optimizers = self.model.make_optimizers()
+        schedulers = self._schedulers(optimizers)
         self.model.train()
         self._update_preview()
         window: dict[str, list[float]] = {}
@@ -164,6 +185,8 @@ class Trainer:
         while self.step < self.total_steps and not should_stop():
             metrics = self.model.train_step(next(batches), optimizers, cfg.grad_clip)
             self.step += 1
+            for scheduler in schedulers:
+                scheduler.step()
             bad = {k: v for k, v in metrics.items() if not math.isfinite(v)}
             if bad:
                 name, value = next(iter(bad.items()))

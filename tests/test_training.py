@@ -61,6 +61,27 @@ def test_same_seed_same_weights(digits):
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
+def test_cosine_lr_schedule_decays_every_optimizer_to_zero(digits):
+    model = tiny_model(digits, lr=1e-2)
+    config = TrainConfig(steps=8, batch_size=16, lr_schedule="cosine")
+    trainer = Trainer(model, digits, config)
+    steps_lr = []  # the lr of every param group of every optimizer, as each step sees it
+    original = model.train_step
+
+    def spy(batch, optimizers, grad_clip):
+        steps_lr.append([group["lr"] for opt in optimizers for group in opt.param_groups])
+        return original(batch, optimizers, grad_clip)
+
+    model.train_step = spy
+    trainer.fit()
+    expected = [1e-2 * 0.5 * (1 + math.cos(math.pi * s / 8)) for s in range(8)]
+    assert [row[0] for row in steps_lr] == pytest.approx(expected)
+    assert all(len(set(row)) == 1 for row in steps_lr)  # every param group, every optimizer
+    with pytest.raises(ConfigError, match="constant, cosine"):
+        TrainConfig(lr_schedule="linear")
+    assert TrainConfig().lr_schedule == "constant"
+
+
 def test_should_stop_ends_early_and_saves(digits, tmp_path):
     trainer = Trainer(
         tiny_model(digits), digits, TrainConfig(steps=1000, batch_size=16), run_dir=tmp_path / "r"

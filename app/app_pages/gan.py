@@ -17,7 +17,7 @@ from app.components.training_panel import PanelLabels, training_panel
 from dul_models.checkpoints import run_archive
 from dul_models.data import to_float
 from dul_models.errors import DULError
-from dul_models.models.dcgan import LOSSES, collapse_warning
+from dul_models.models.dcgan import LOSSES, UPSAMPLINGS, collapse_warning
 from dul_models.training import TrainConfig
 
 FAMILY = "dcgan"
@@ -173,6 +173,19 @@ width = t9.select_slider(
 )
 use_sn = t10.checkbox("Spectral norm in D", key="tr-gan-sn")
 conditional = t11.checkbox("Class-conditional", key="tr-gan-cond", disabled=not data.has_labels)
+t12, t13, t14 = st.columns(3)
+upsampling = t12.selectbox(
+    "Generator upsampling",
+    UPSAMPLINGS,
+    key="tr-gan-up",
+    help="transposed convolutions (classic DCGAN) or nearest resize + 3×3 conv (no checkerboard, ~2× slower)",
+)
+use_ema = t13.checkbox(
+    "Sample from an average of G (EMA)", key="tr-gan-ema", help="exponential moving average, decay 0.999"
+)
+use_aug = t14.checkbox(
+    "DiffAugment (shift + cut-out before D)", key="tr-gan-aug", help="Zhao et al. 2020, for small data"
+)
 training_panel(
     FAMILY,
     name,
@@ -185,6 +198,9 @@ training_panel(
         "base_channels": width,
         "spectral_norm": use_sn,
         "num_classes": len(data.class_names) if conditional else 0,
+        "upsampling": upsampling,
+        "ema_decay": 0.999 if use_ema else 0.0,
+        "diff_augment": use_aug,
     },
     TrainConfig(
         steps=train_steps,

@@ -12,6 +12,7 @@ Sample quality is measured in the feature space of the dataset's bundled classif
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from dul_models.models.base import Batch, DULModel, ModelConfig
 from dul_models.sample_quality import SampleScorer
 
 LOSSES = ("non_saturating", "hinge")
+UPSAMPLINGS = ("transposed", "nearest")
 PREVIEW_SEED = 0  # the fixed noise of the preview grid: the timeline shows the same z evolving
 
 
@@ -43,6 +45,9 @@ class DCGANConfig(ModelConfig):
     lr_discriminator: float = 2e-4
     d_steps_per_g_step: int = 1  # >1 = several D updates (fresh z, same real batch) per G update
     num_classes: int = 0  # > 0: class-conditional (label embedding in G, projection in D)
+    upsampling: str = "transposed"  # "nearest": resize + 3×3 conv, no checkerboard, one more conv layer
+    diff_augment: bool = False  # translate + cut out real AND fake images before D: D cannot memorise
+    ema_decay: float = 0.0  # > 0: sample from an exponential moving average of G's weights (steadier)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -60,6 +65,12 @@ class DCGANConfig(ModelConfig):
             raise ConfigError("lr_generator and lr_discriminator must be > 0")
         if not 1 <= self.d_steps_per_g_step <= 10:
             raise ConfigError(f"d_steps_per_g_step must be in 1..10, got {self.d_steps_per_g_step!r}")
+        if self.upsampling not in UPSAMPLINGS:
+            raise ConfigError(
+                f"unknown upsampling {self.upsampling!r}; choose from: {', '.join(UPSAMPLINGS)}"
+            )
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if self.num_classes < 0 or self.num_classes == 1:
             raise ConfigError(f"num_classes must be 0 (unconditional) or >= 2, got {self.num_classes!r}")
 
@@ -78,13 +89,27 @@ class Generator(nn.Module):
         in_features = config.latent_dim * (2 if config.num_classes else 1)
         self.fc = nn.Linear(in_features, math.prod(self.start), bias=False)
         self.norm = nn.BatchNorm1d(math.prod(self.start))
-        self.deconv = nn.Sequential(
-            nn.ConvTranspose2d(4 * b, 2 * b, 4, stride=2, padding=1, bias=False),  # (B, 2b, H/2, W/2)
-            nn.BatchNorm2d(2 * b),
-            nn.ReLU(),
-            nn.ConvTranspose2d(2 * b, channels, 4, stride=2, padding=1),  # (B, C, H, W)
-            nn.Tanh(),
-        )
+        if config.upsampling == "nearest":  # Odena et al. 2016: resize-convolution avoids checkerboards
+            self.deconv = nn.Sequential(
+                nn.Upsample(scale_factor=2),
+                nn.Conv2d(4 * b, 2 * b, 3, padding=1, bias=False),  # (B, 2b, H/2, W/2)
+                nn.BatchNorm2d(2 * b),
+                nn.ReLU(),
+                nn.Upsample(scale_factor=2),
+                nn.Conv2d(2 * b, b, 3, padding=1, bias=False),  # (B, b, H, W)
+                nn.BatchNorm2d(b),
+                nn.ReLU(),
+                nn.Conv2d(b, channels, 3, padding=1),  # (B, C, H, W)
+                nn.Tanh(),
+            )
+        else:
+            self.deconv = nn.Sequential(
+                nn.ConvTranspose2d(4 * b, 2 * b, 4, stride=2, padding=1, bias=False),  # (B, 2b, H/2, W/2)
+                nn.BatchNorm2d(2 * b),
+                nn.ReLU(),
+                nn.ConvTranspose2d(2 * b, channels, 4, stride=2, padding=1),  # (B, C, H, W)
+                nn.Tanh(),
+            )
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.label_embedding is not None:
@@ -134,6 +159,42 @@ def generator_loss(fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
     return F.softplus(-fake_logits).mean()
 
 
+def diff_augment(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Random translation by up to 1/8 of the size and a cut-out square of half the size, per image.
+
+    Zhao et al., NeurIPS 2020, "Differentiable augmentation for data-efficient GAN training": applied
+    to real and generated images alike, and differentiable, so G still gets gradients; with a few
+    thousand images it keeps D from memorising the training set. Images are in [-1, 1]; the
+    background value -1 fills what is shifted in or cut out.
+    """
+    batch, _, height, width = x.shape
+    shift_h, shift_w = max(1, height // 8), max(1, width // 8)
+    padded = F.pad(x, (shift_w, shift_w, shift_h, shift_h), value=-1.0)
+    offsets = torch.stack(
+        [
+            torch.randint(0, 2 * shift_h + 1, (batch,), generator=generator),
+            torch.randint(0, 2 * shift_w + 1, (batch,), generator=generator),
+        ],
+        dim=1,
+    ).to(x.device)  # (B, 2) top-left corner of the crop
+    rows = offsets[:, 0, None] + torch.arange(height, device=x.device)  # (B, H)
+    cols = offsets[:, 1, None] + torch.arange(width, device=x.device)  # (B, W)
+    index = torch.arange(batch, device=x.device)[:, None, None]
+    out = padded.permute(0, 2, 3, 1)[index, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+    cut_h, cut_w = height // 2, width // 2
+    centres = torch.stack(
+        [
+            torch.randint(0, height, (batch,), generator=generator),
+            torch.randint(0, width, (batch,), generator=generator),
+        ],
+        dim=1,
+    ).to(x.device)  # (B, 2)
+    grid_r = torch.arange(height, device=x.device)[None, :, None] - centres[:, 0, None, None]  # (B, H, 1)
+    grid_c = torch.arange(width, device=x.device)[None, None, :] - centres[:, 1, None, None]  # (B, 1, W)
+    inside = (grid_r.abs() <= cut_h // 2) & (grid_c.abs() <= cut_w // 2)  # (B, H, W)
+    return torch.where(inside[:, None], torch.full_like(out, -1.0), out)
+
+
 def slerp(z_a: torch.Tensor, z_b: torch.Tensor, steps: int) -> torch.Tensor:
     """Spherical interpolation (steps, D) between two latent vectors: stays where Gaussian noise lives."""
     t = torch.linspace(0, 1, steps, device=z_a.device)[:, None]  # (steps, 1)
@@ -170,6 +231,11 @@ class DCGAN(DULModel):
         self.config: DCGANConfig = config
         self.generator = Generator(config)
         self.discriminator = Discriminator(config)
+        # the averaged generator is a weight of the model (it is what samples); no gradients of its own
+        self.generator_ema = (
+            copy.deepcopy(self.generator).requires_grad_(False) if config.ema_decay > 0 else None
+        )
+        self._ema_stale = True  # batch-norm statistics of generator_ema are estimated before sampling
         # the classifier that scores samples is not a weight of this model: kept out of state_dict
         self._scorer: dict[str, SampleScorer] = {}
 
@@ -190,7 +256,12 @@ class DCGAN(DULModel):
         """Images (B, C, H, W) in [0, 1] from noise z (and labels for a conditional model)."""
         if self.config.num_classes and labels is None:
             labels = self.default_labels(z.shape[0])
-        return (self.generator(z, labels) + 1) / 2
+        if self.generator_ema is None:
+            return (self.generator(z, labels) + 1) / 2
+        if self._ema_stale:
+            self._recalibrate_ema()
+        self.generator_ema.eval()  # its batch-norm statistics are estimated once, not by sampling
+        return (self.generator_ema(z, labels) + 1) / 2
 
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0, temperature: float = 1.0) -> torch.Tensor:
@@ -220,6 +291,42 @@ class DCGAN(DULModel):
     def _labels(self, batch: Batch) -> torch.Tensor | None:
         return batch.y if self.config.num_classes else None
 
+    def _d(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """D's logits, after DiffAugment when it is on (the same for real and generated images)."""
+        if self.config.diff_augment:
+            images = diff_augment(images)
+        return self.discriminator(images, labels)
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """generator_ema ← decay·generator_ema + (1 − decay)·generator (weights only)."""
+        if self.generator_ema is None:
+            return
+        pairs = zip(self.generator_ema.parameters(), self.generator.parameters(), strict=True)
+        for averaged, current in pairs:
+            averaged.lerp_(current, 1.0 - self.config.ema_decay)
+        self._ema_stale = True
+
+    @torch.no_grad()
+    def _recalibrate_ema(self, batches: int = 8, batch_size: int = 256) -> None:
+        """Re-estimate the averaged generator's batch-norm statistics from its own outputs.
+
+        The live generator's running statistics do not match the averaged weights ("standing
+        statistics", Brock et al. 2019): a fixed-seed pass of 2,048 noise vectors gives them.
+        """
+        norms = [m for m in self.generator_ema.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # a cumulative average over the calibration batches
+        self.generator_ema.train()
+        noise = torch.Generator().manual_seed(PREVIEW_SEED)
+        for _ in range(batches):
+            z = torch.randn(batch_size, self.config.latent_dim, generator=noise).to(self.device)
+            self.generator_ema(z, self.default_labels(batch_size))
+        for norm in norms:
+            norm.momentum = 0.1
+        self._ema_stale = False
+
     def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         """loss_d + loss_g on one batch without updating (for tests and inspection; training uses train_step)."""
         labels = self._labels(batch)
@@ -244,8 +351,8 @@ class DCGAN(DULModel):
             with autocast(real.device):
                 with torch.no_grad():
                     fake = self.generator(z, labels)
-                real_logits = self.discriminator(real, labels)
-                fake_logits = self.discriminator(fake, labels)
+                real_logits = self._d(real, labels)
+                fake_logits = self._d(fake, labels)
                 loss_d = discriminator_loss(real_logits.float(), fake_logits.float(), kind)
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
@@ -256,12 +363,13 @@ class DCGAN(DULModel):
         try:
             z = torch.randn(n, self.config.latent_dim, device=real.device)
             with autocast(real.device):
-                loss_g = generator_loss(self.discriminator(self.generator(z, labels), labels).float(), kind)
+                loss_g = generator_loss(self._d(self.generator(z, labels), labels).float(), kind)
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             if grad_clip is not None:
                 nn.utils.clip_grad_norm_(self.generator.parameters(), grad_clip)
             opt_g.step()
+            self._update_ema()
         finally:
             self.discriminator.requires_grad_(True)
         loss_d, loss_g = float(loss_d.detach()), float(loss_g.detach())

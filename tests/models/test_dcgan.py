@@ -15,6 +15,7 @@ from dul_models.models.dcgan import (
     DCGAN,
     DCGANConfig,
     collapse_warning,
+    diff_augment,
     discriminator_loss,
     generator_loss,
     slerp,
@@ -43,9 +44,10 @@ def digits_classifier(digits):
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 8, 8)])
-@pytest.mark.parametrize("num_classes", [0, 10])
-def test_shapes(shape, num_classes):
-    model = DCGAN(DCGANConfig(image_shape=shape, num_classes=num_classes, **TINY)).eval()
+@pytest.mark.parametrize("num_classes, upsampling", [(0, "transposed"), (10, "transposed"), (0, "nearest")])
+def test_shapes(shape, num_classes, upsampling):
+    config = DCGANConfig(image_shape=shape, num_classes=num_classes, upsampling=upsampling, **TINY)
+    model = DCGAN(config).eval()
     images = model.sample(6, seed=1)
     assert images.shape == (6, *shape)
     assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
@@ -98,6 +100,41 @@ def test_preview_is_fixed_noise_and_loss_is_the_sum():
     assert loss.item() == pytest.approx(metrics["loss_d"] + metrics["loss_g"], rel=1e-5)
 
 
+def test_diff_augment_shifts_and_cuts_out_differentiably():
+    x = torch.full((64, 1, 16, 16), -1.0)
+    x[:, :, 6:10, 6:10] = 1.0  # a bright 4×4 square in the middle of a background of -1
+    x.requires_grad_(True)
+    out = diff_augment(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and float(out.detach().min()) >= -1.0 and float(out.detach().max()) <= 1.0
+    bright = (out > 0).float().sum(dim=(1, 2, 3))  # (64,) pixels of the square left per image
+    assert bright.max() == 16 and bright.min() < 16  # shifted intact in some images, cut into in others
+    centre_rows = [(out[i, 0] > 0).nonzero()[:, 0].float().mean() for i in range(64) if bright[i] == 16]
+    assert len({round(float(r), 1) for r in centre_rows}) > 1  # the square moved by different amounts
+    assert all(abs(float(r) - 7.5) <= 2 for r in centre_rows)  # by at most 16 / 8 = 2 pixels
+    out.sum().backward()
+    assert float(x.grad.abs().sum()) > 0  # G gets gradients through the augmentation
+    again = diff_augment(x.detach(), torch.Generator().manual_seed(0))
+    assert torch.equal(again, out.detach())
+
+
+def test_ema_generator_averages_and_samples(tmp_path):
+    model = DCGAN(DCGANConfig(image_shape=(1, 8, 8), ema_decay=0.9, diff_augment=True, **TINY))
+    optimizers = model.make_optimizers()
+    assert not any(p.requires_grad for p in model.generator_ema.parameters())
+    before = [p.clone() for p in model.generator_ema.parameters()]
+    model.train_step(Batch(x=torch.rand(16, 1, 8, 8), y=torch.zeros(16, dtype=torch.long)), optimizers, 10.0)
+    for old, averaged, current in zip(
+        before, model.generator_ema.parameters(), model.generator.parameters(), strict=True
+    ):
+        assert torch.allclose(averaged, 0.9 * old + 0.1 * current, atol=1e-6)
+    model.eval()
+    z = model.latents(4, seed=1)
+    assert torch.allclose(model.generate(z), (model.generator_ema(z) + 1) / 2)
+    checkpoints.save_run(tmp_path / "run", model, dataset="digits", seed=0, step=1)
+    loaded = checkpoints.load_run(tmp_path / "run").model
+    assert torch.equal(model.sample(4, seed=2), loaded.sample(4, seed=2))
+
+
 def test_slerp_ends_at_both_points():
     a, b = torch.randn(5), torch.randn(5)
     path = slerp(a, b, 7)
@@ -114,6 +151,8 @@ def test_slerp_ends_at_both_points():
         ({"d_steps_per_g_step": 0}, "d_steps_per_g_step"),
         ({"num_classes": 1}, "num_classes"),
         ({"lr_generator": 0.0}, "lr_generator"),
+        ({"ema_decay": 1.0}, "ema_decay"),
+        ({"upsampling": "bilinear"}, "transposed, nearest"),
     ],
 )
 def test_bad_config_names_the_field(overrides, field):

@@ -14,6 +14,7 @@ from dul_models.latent_space import (
     traversal_grid,
 )
 from dul_models.models import FAMILIES, Batch, build_model
+from dul_models.models.blocks import ConvDecoder, ConvEncoder
 from dul_models.models.vae import VAE, VAEConfig
 from dul_models.training import TrainConfig, Trainer
 
@@ -46,6 +47,23 @@ def test_shapes_of_every_verb(shape):
     assert model.traverse(mean[0], 2, torch.linspace(-3, 3, 7)).shape == (7, *shape)
     for mode in ("linear", "slerp"):
         assert model.interpolate(mean[0], mean[1], 6, mode).shape == (6, *shape)
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 8, 8)])
+def test_deeper_net_keeps_shapes_and_adds_residual_blocks(shape):
+    shallow = VAE(VAEConfig(image_shape=shape, latent_dim=5, base_channels=4))
+    deep = VAE(VAEConfig(image_shape=shape, latent_dim=5, base_channels=4, depth=2))
+    x = torch.rand(3, *shape)
+    mean, logvar = deep.encode(x)
+    assert mean.shape == logvar.shape == (3, 5)
+    assert deep.decode(mean).shape == deep.reconstruct(x).shape == (3, *shape)
+    blocks = [m for m in deep.modules() if type(m).__name__ == "ResidualBlock"]
+    assert len(blocks) == 8  # 2 per resolution × 2 resolutions × encoder and decoder
+    assert sum(p.numel() for p in deep.parameters()) > sum(p.numel() for p in shallow.parameters())
+    # depth 0 keeps the shared blocks and their parameter names, so runs saved before `depth` still load
+    shared = {f"encoder.{k}" for k in ConvEncoder(shape, 4, 10).state_dict()}
+    shared |= {f"decoder.{k}" for k in ConvDecoder(shape, 4, 5).state_dict()}
+    assert set(shallow.state_dict()) == shared
 
 
 def test_interpolation_endpoints_and_slerp_norm():
@@ -123,6 +141,8 @@ def test_iwae_chunking_gives_the_same_bound(monkeypatch):
         ({"beta": 0.0}, "beta"),
         ({"latent_dim": 0}, "latent_dim"),
         ({"kl_warmup_steps": -1}, "kl_warmup_steps"),
+        ({"depth": -1}, "depth"),
+        ({"depth": 5}, "depth"),
         ({"image_shape": (1, 30, 30)}, "multiples of 4"),
     ],
 )
