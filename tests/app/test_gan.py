@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from tests.app.conftest import no_exceptions, train_until_saved
 
 PAGE = "app_pages/gan.py"
@@ -48,6 +51,11 @@ def test_train_live_start_poll_finish(page):
     page.select_slider(key="tr-gan-width").set_value(8).run()
     page.selectbox(key="tr-gan-loss").set_value("hinge").run()
     page.slider(key="tr-gan-dsteps").set_value(2).run()
-    train_until_saved(page, "dcgan", timeout_s=120)
+    page.selectbox(key="tr-gan-up").set_value("nearest").run()
+    page.checkbox(key="tr-gan-ema").check().run()
+    page.checkbox(key="tr-gan-aug").check().run()
+    run = train_until_saved(page, "dcgan", timeout_s=120)
+    config = json.loads((Path(run) / "config.json").read_text())["config"]
+    assert (config["upsampling"], config["ema_decay"], config["diff_augment"]) == ("nearest", 0.999, True)
     assert any(s.label.startswith("Timeline") for s in page.select_slider)
     assert "hinge loss" in " ".join(c.value for c in page.caption)
