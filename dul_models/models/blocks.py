@@ -1,7 +1,9 @@
 """Convolutional encoder and decoder shared by the autoencoder families.
 
 Two stride-2 stages take an H×W image to H/4×W/4, so one design serves 28×28 MNIST, 32×32 CIFAR and
-8×8 digits; the decoder mirrors it with transposed convolutions.
+8×8 digits; the decoder mirrors it with transposed convolutions. `depth` adds residual blocks (He et
+al., CVPR 2016) at each of the two resolutions: the VAE needs them for a good likelihood; depth 0 is
+the plain, fast design, with the same parameter names as runs saved before `depth` existed.
 """
 
 from __future__ import annotations
@@ -10,20 +12,40 @@ import torch
 from torch import nn
 
 
-class ConvEncoder(nn.Module):
-    """(B, C, H, W) image → (B, out_features) vector."""
+class ResidualBlock(nn.Module):
+    """x + conv3×3(act(conv3×3(act(x)))): more depth at one resolution, same shape in and out."""
 
-    def __init__(self, image_shape: tuple[int, int, int], base_channels: int, out_features: int) -> None:
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)  # (B, C, H, W)
+
+
+class ConvEncoder(nn.Module):
+    """(B, C, H, W) image → (B, out_features) vector, with `depth` residual blocks per resolution."""
+
+    def __init__(
+        self, image_shape: tuple[int, int, int], base_channels: int, out_features: int, depth: int = 0
+    ) -> None:
         super().__init__()
         channels, height, width = image_shape
+        b = base_channels
         self.conv = nn.Sequential(
-            nn.Conv2d(channels, base_channels, 3, stride=2, padding=1),  # (B, b, H/2, W/2)
+            nn.Conv2d(channels, b, 3, stride=2, padding=1),  # (B, b, H/2, W/2)
+            *(ResidualBlock(b) for _ in range(depth)),
             nn.LeakyReLU(0.2),
-            nn.Conv2d(base_channels, 2 * base_channels, 3, stride=2, padding=1),  # (B, 2b, H/4, W/4)
+            nn.Conv2d(b, 2 * b, 3, stride=2, padding=1),  # (B, 2b, H/4, W/4)
+            *(ResidualBlock(2 * b) for _ in range(depth)),
             nn.LeakyReLU(0.2),
         )
-        flat = 2 * base_channels * (height // 4) * (width // 4)
-        self.fc = nn.Linear(flat, out_features)
+        self.fc = nn.Linear(2 * b * (height // 4) * (width // 4), out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv(x)  # (B, 2b, H/4, W/4)
@@ -31,18 +53,23 @@ class ConvEncoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
-    """(B, in_features) vector → (B, C, H, W) logits (apply a sigmoid for pixel values)."""
+    """(B, in_features) vector → (B, C, H, W) logits (apply a sigmoid for pixel values), mirroring ConvEncoder."""
 
-    def __init__(self, image_shape: tuple[int, int, int], base_channels: int, in_features: int) -> None:
+    def __init__(
+        self, image_shape: tuple[int, int, int], base_channels: int, in_features: int, depth: int = 0
+    ) -> None:
         super().__init__()
         channels, height, width = image_shape
-        self.start = (2 * base_channels, height // 4, width // 4)
-        self.fc = nn.Linear(in_features, 2 * base_channels * (height // 4) * (width // 4))
+        b = base_channels
+        self.start = (2 * b, height // 4, width // 4)
+        self.fc = nn.Linear(in_features, 2 * b * (height // 4) * (width // 4))
         self.deconv = nn.Sequential(
+            *(ResidualBlock(2 * b) for _ in range(depth)),
             nn.LeakyReLU(0.2),
-            nn.ConvTranspose2d(2 * base_channels, base_channels, 4, stride=2, padding=1),  # (B, b, H/2, W/2)
+            nn.ConvTranspose2d(2 * b, b, 4, stride=2, padding=1),  # (B, b, H/2, W/2)
+            *(ResidualBlock(b) for _ in range(depth)),
             nn.LeakyReLU(0.2),
-            nn.ConvTranspose2d(base_channels, channels, 4, stride=2, padding=1),  # (B, C, H, W)
+            nn.ConvTranspose2d(b, channels, 4, stride=2, padding=1),  # (B, C, H, W)
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

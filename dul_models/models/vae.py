@@ -22,7 +22,6 @@ import torch.nn.functional as F
 from dul_models.errors import ConfigError
 from dul_models.models.base import Batch, DULModel, ModelConfig
 from dul_models.models.blocks import ConvDecoder, ConvEncoder
-from dul_models.models.vae_blocks import DeepConvDecoder, DeepConvEncoder
 
 LIKELIHOODS = ("bernoulli", "continuous_bernoulli")
 INTERPOLATIONS = ("linear", "slerp")
@@ -82,12 +81,9 @@ class VAE(DULModel):
         super().__init__(config)
         self.config: VAEConfig = config
         shape, width, latent = config.image_shape, config.base_channels, config.latent_dim
-        if config.depth:  # residual blocks at each resolution (vae_blocks.py)
-            self.encoder = DeepConvEncoder(shape, width, 2 * latent, config.depth)
-            self.decoder = DeepConvDecoder(shape, width, latent, config.depth)
-        else:  # the shared blocks: fast, and the parameter names of runs saved before `depth`
-            self.encoder = ConvEncoder(shape, width, 2 * latent)
-            self.decoder = ConvDecoder(shape, width, latent)
+        # depth 0: the plain shared blocks (fast, and the parameter names of runs saved before `depth`)
+        self.encoder = ConvEncoder(shape, width, 2 * latent, config.depth)
+        self.decoder = ConvDecoder(shape, width, latent, config.depth)
         self.steps_trained = 0  # for the optional KL warm-up only; not saved
 
     # ---- the likelihood -------------------------------------------------------------------------
