@@ -17,7 +17,8 @@ from app.components.training_panel import PanelLabels, training_panel
 from dul_models.checkpoints import run_archive
 from dul_models.data import to_float
 from dul_models.errors import DULError
-from dul_models.models.dcgan import LOSSES, UPSAMPLINGS, collapse_warning
+from dul_models.models.adversarial import LOSSES, collapse_warning
+from dul_models.models.dcgan import UPSAMPLINGS
 from dul_models.training import TrainConfig
 
 FAMILY = "dcgan"
