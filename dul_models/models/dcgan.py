@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +162,7 @@ class DCGAN(DULModel):
             copy.deepcopy(self.generator).requires_grad_(False) if config.ema_decay > 0 else None
         )
         self._ema_stale = True  # batch-norm statistics of generator_ema are estimated before sampling
+        self._ema_lock = threading.Lock()  # app sessions share one loaded model: estimate them once
         # the classifier that scores samples is not a weight of this model: kept out of state_dict
         self._scorer: dict[str, SampleScorer] = {}
 
@@ -183,8 +185,9 @@ class DCGAN(DULModel):
             labels = self.default_labels(z.shape[0])
         if self.generator_ema is None:
             return (self.generator(z, labels) + 1) / 2
-        if self._ema_stale:
-            self._recalibrate_ema()
+        with self._ema_lock:
+            if self._ema_stale:
+                self._recalibrate_ema()
         self.generator_ema.eval()  # its batch-norm statistics are estimated once, not by sampling
         return (self.generator_ema(z, labels) + 1) / 2
 
