@@ -9,14 +9,7 @@ from dul_models.models import Batch, build_model
 from dul_models.models.classifier import Classifier, ClassifierConfig, random_shift
 from dul_models.training import TrainConfig, Trainer
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One intra-op thread: tiny models lose far more to thread hand-offs on a shared 2-core box than they gain."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/models/conftest.py
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 8, 8)])

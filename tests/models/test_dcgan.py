@@ -17,13 +17,7 @@ from dul_models.training import TrainConfig, Trainer
 TINY = {"base_channels": 4, "latent_dim": 8}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One intra-op thread: tiny models lose far more to thread hand-offs on a shared 2-core box than they gain."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/models/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -18,14 +18,7 @@ from dul_models.models.blocks import ConvDecoder, ConvEncoder
 from dul_models.models.vae import VAE, VAEConfig
 from dul_models.training import TrainConfig, Trainer
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread avoids OpenMP's spin-waits on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/models/conftest.py
 
 
 def small(**overrides) -> VAE:
