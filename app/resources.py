@@ -96,6 +96,13 @@ def gan_class_histogram(
     return prepared_gan(path, dataset_name, device).model.class_histogram(n, seed, temperature)
 
 
+@st.cache_data(show_spinner="Checking the classes of conditional samples…", max_entries=32)
+def gan_label_accuracy(
+    path: str, dataset_name: str, device: str, n: int, seed: int, temperature: float
+) -> float | None:
+    return prepared_gan(path, dataset_name, device).model.label_accuracy(n, seed, temperature)
+
+
 @st.cache_data(show_spinner="Measuring how far real test digits are from the training set…", max_entries=8)
 def gan_reference_distance(path: str, dataset_name: str, device: str, n: int = 300) -> float:
     """Median classifier-feature distance of a real test image to its nearest training image."""

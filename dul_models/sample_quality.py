@@ -27,7 +27,7 @@ class SampleScorer:
         from dul_models.checkpoints import list_runs, load_run  # checkpoints imports the model registry
 
         self.dataset_name, self.device = dataset.name, device
-        self.classifier, self.run, self.note = None, None, None
+        self.classifier, self.run, self.note, self.test_accuracy = None, None, None, None
         runs = list_runs(family="classifier", dataset=dataset.name)
         if not runs:
             self.note = (
@@ -37,6 +37,7 @@ class SampleScorer:
             return
         self.classifier = load_run(runs[0].path, device=device).model
         self.run = runs[0].name
+        self.test_accuracy: float | None = runs[0].metrics.get("accuracy")  # the yardstick for label accuracy
         self.train_features = self.features(to_float(dataset.train.x).to(device))  # (N_train, D), CPU
 
     @property

@@ -85,14 +85,38 @@ if model is not None:
         help="z ~ N(0, T²·I): below 1 trades variety for cleaner, more typical samples (the truncation trick).",
     )
     c4.button("🎲 Regenerate", on_click=lambda: st.session_state.__setitem__(SEED_KEY, int(seed) + 1))
+    num_classes = model.config.num_classes
+    labels, nrow, chosen = None, 8, None
+    if num_classes:  # a conditional GAN draws the class it is asked for
+        names = (
+            list(data.class_names[:num_classes]) if data.has_labels else [str(k) for k in range(num_classes)]
+        )
+        pick_class = st.selectbox(
+            "Class to draw",
+            ["all classes in turn", *names],
+            key="gan-class",
+            help="The generator is class-conditional: the label goes in with the noise.",
+        )
+        if pick_class == "all classes in turn":
+            labels, nrow = model.default_labels(count), num_classes  # one class per column
+        else:
+            chosen = names.index(pick_class)
+            labels = torch.full((count,), chosen, dtype=torch.long, device=model.device)
     with torch.no_grad():
         z = model.latents(count, int(seed), temperature)
-        samples = model.generate(z)
+        samples = model.generate(z, labels)
     image_grid(
         samples,
-        nrow=8,
+        nrow=nrow,
         scale=2,
-        caption=f"{count} samples, seed {seed}, T = {temperature:g}",
+        caption=f"{count} samples, seed {seed}, T = {temperature:g}"
+        + (
+            ""
+            if not num_classes
+            else " · one class per column"
+            if chosen is None
+            else f" · class {pick_class}"
+        ),
         download_name="samples.png",
     )
 
@@ -102,7 +126,8 @@ if model is not None:
     second = i2.number_input("To sample #", 0, count - 1, min(1, count - 1), key="gan-to")
     steps = i3.slider("Steps", 4, 16, 10, key="gan-steps")
     with torch.no_grad():
-        strip = model.interpolate(z[int(first)], z[int(second)], steps, label=int(first))
+        label = int(labels[int(first)]) if labels is not None else 0  # the class of the first sample
+        strip = model.interpolate(z[int(first)], z[int(second)], steps, label=label)
     image_grid(
         strip,
         nrow=steps,
@@ -144,6 +169,20 @@ if model is not None:
             f"Entropy {entropy:.3f} nats vs log {len(counts)} = {math.log(len(counts)):.3f} for perfectly even "
             "classes; a collapsed GAN piles its samples into a few bars."
         )
+        if num_classes:
+            agreement = resources.gan_label_accuracy(
+                str(info.path), name, device, n_hist, int(seed), temperature
+            )
+            st.markdown(
+                f"Conditional GAN: the samples were asked for each class in turn, so the bars should be even. "
+                f"The classifier agrees with the requested class for **{agreement:.1%}** of them (label "
+                "accuracy)"
+                + (
+                    f"; on real test digits it is right {model.scorer.test_accuracy:.1%} of the time."
+                    if model.scorer.test_accuracy is not None
+                    else "."
+                )
+            )
         st.download_button("⬇ CSV", frame.to_csv(index=False), "gan-class-histogram.csv", "text/csv")
 
     st.download_button(

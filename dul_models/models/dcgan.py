@@ -49,6 +49,9 @@ class DCGANConfig(ModelConfig):
     upsampling: str = "transposed"  # "nearest": resize + 3×3 conv, no checkerboard, one more conv layer
     diff_augment: bool = False  # translate + cut out real AND fake images before D: D cannot memorise
     ema_decay: float = 0.0  # > 0: sample from an exponential moving average of G's weights (steadier)
+    depth: int = (
+        0  # extra 3×3 conv layers per resolution in G (after each upsampling) and D (after each stride)
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -72,8 +75,32 @@ class DCGANConfig(ModelConfig):
             )
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
+        if not 0 <= self.depth <= 4:
+            raise ConfigError(f"depth must be in 0..4, got {self.depth!r}")
         if self.num_classes < 0 or self.num_classes == 1:
             raise ConfigError(f"num_classes must be 0 (unconditional) or >= 2, got {self.num_classes!r}")
+
+
+def _g_extra(channels: int, depth: int) -> list[nn.Module]:
+    """`depth` × (3×3 conv, batch norm, ReLU) at one resolution of G: more capacity, same size."""
+    return [
+        layer
+        for _ in range(depth)
+        for layer in (
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+        )
+    ]
+
+
+def _d_extra(channels: int, depth: int, sn: Any) -> list[nn.Module]:
+    """`depth` × (3×3 conv, LeakyReLU) at one resolution of D, as in Miyato et al.'s standard CNN."""
+    return [
+        layer
+        for _ in range(depth)
+        for layer in (sn(nn.Conv2d(channels, channels, 3, padding=1)), nn.LeakyReLU(0.2))
+    ]
 
 
 class Generator(nn.Module):
@@ -91,26 +118,30 @@ class Generator(nn.Module):
         self.fc = nn.Linear(in_features, math.prod(self.start), bias=False)
         self.norm = nn.BatchNorm1d(math.prod(self.start))
         if config.upsampling == "nearest":  # Odena et al. 2016: resize-convolution avoids checkerboards
-            self.deconv = nn.Sequential(
+            layers = [
                 nn.Upsample(scale_factor=2),
                 nn.Conv2d(4 * b, 2 * b, 3, padding=1, bias=False),  # (B, 2b, H/2, W/2)
                 nn.BatchNorm2d(2 * b),
                 nn.ReLU(),
+                *_g_extra(2 * b, config.depth),
                 nn.Upsample(scale_factor=2),
                 nn.Conv2d(2 * b, b, 3, padding=1, bias=False),  # (B, b, H, W)
                 nn.BatchNorm2d(b),
                 nn.ReLU(),
+                *_g_extra(b, config.depth),
                 nn.Conv2d(b, channels, 3, padding=1),  # (B, C, H, W)
                 nn.Tanh(),
-            )
+            ]
         else:
-            self.deconv = nn.Sequential(
+            layers = [
                 nn.ConvTranspose2d(4 * b, 2 * b, 4, stride=2, padding=1, bias=False),  # (B, 2b, H/2, W/2)
                 nn.BatchNorm2d(2 * b),
                 nn.ReLU(),
+                *_g_extra(2 * b, config.depth),
                 nn.ConvTranspose2d(2 * b, channels, 4, stride=2, padding=1),  # (B, C, H, W)
                 nn.Tanh(),
-            )
+            ]
+        self.deconv = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.label_embedding is not None:
@@ -130,9 +161,11 @@ class Discriminator(nn.Module):
         self.conv = nn.Sequential(
             sn(nn.Conv2d(channels, 2 * b, 4, stride=2, padding=1)),  # (B, 2b, H/2, W/2)
             nn.LeakyReLU(0.2),
+            *_d_extra(2 * b, config.depth, sn),
             sn(nn.Conv2d(2 * b, 4 * b, 4, stride=2, padding=1)),  # (B, 4b, H/4, W/4)
             nn.Identity() if config.spectral_norm else nn.BatchNorm2d(4 * b),
             nn.LeakyReLU(0.2),
+            *_d_extra(4 * b, config.depth, sn),
         )
         flat = 4 * b * (height // 4) * (width // 4)
         self.fc = sn(nn.Linear(flat, 1))
@@ -351,18 +384,38 @@ class DCGAN(DULModel):
         self, n: int = 1000, seed: int = 0, temperature: float = 1.0
     ) -> tuple[np.ndarray, float]:
         """Samples per predicted class, (K,) ints, and that histogram's entropy (nats)."""
-        probs = self.classify(self._many_samples(n, seed, temperature))
+        probs = self.classify(self._many_samples(n, seed, temperature)[0])
         return np.bincount(probs.argmax(1).numpy(), minlength=probs.shape[1]), class_entropy(probs)
 
-    def _many_samples(self, n: int, seed: int, temperature: float = 1.0) -> torch.Tensor:
-        chunks = [self.sample(min(500, n - s), seed + s, temperature) for s in range(0, n, 500)]
-        return torch.cat(chunks).float()  # (n, C, H, W)
+    def label_accuracy(self, n: int = 1000, seed: int = 0, temperature: float = 1.0) -> float | None:
+        """Share of samples the classifier puts in the class they were conditioned on; None if unconditional.
+
+        Low agreement means the generator ignores its label (or draws that class badly).
+        """
+        if not self.config.num_classes:
+            return None
+        samples, labels = self._many_samples(n, seed, temperature)
+        return float((self.classify(samples).argmax(1) == labels.cpu()).float().mean())
+
+    def _many_samples(
+        self, n: int, seed: int, temperature: float = 1.0
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n samples (n, C, H, W) in chunks of 500 (chunk s uses seed + s), and their labels (classes in turn)."""
+        labels = self.default_labels(n)
+        chunks = [
+            self.generate(
+                self.latents(min(500, n - s), seed + s, temperature),
+                None if labels is None else labels[s : s + 500],
+            )
+            for s in range(0, n, 500)
+        ]
+        return torch.cat(chunks).float(), labels
 
     @torch.no_grad()
     def evaluate(
         self, x: torch.Tensor, y: torch.Tensor, *, quick: bool = False, **options: Any
     ) -> dict[str, Any]:
-        """FID of samples vs x with its real-data floor, and the class histogram of samples.
+        """FID of samples vs x with its real-data floor, the class histogram of samples (and label accuracy).
 
         n samples = the training-set size (at most 500 when quick). Options: n_samples, min_share (a
         class is covered at >= this share of samples; default half of 1/K), seed.
@@ -375,4 +428,10 @@ class DCGAN(DULModel):
         seed = int(options.get("seed", 1234))  # fixed: evaluations during training see the same z
         if not 2 <= n <= n_train:
             raise ConfigError(f"n_samples must be in 2..{n_train}, got {n}")
-        return self.scorer.score(self._many_samples(n, seed), x, options.get("min_share"))
+        samples, labels = self._many_samples(n, seed)
+        result = self.scorer.score(samples, x, options.get("min_share"))
+        if labels is not None:  # conditional: does the classifier see the class G was asked for?
+            result["label_accuracy"] = float(
+                (self.classify(samples).argmax(1) == labels.cpu()).float().mean()
+            )
+        return result

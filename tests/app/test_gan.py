@@ -59,3 +59,18 @@ def test_train_live_start_poll_finish(page):
     assert (config["upsampling"], config["ema_decay"], config["diff_augment"]) == ("nearest", 0.999, True)
     assert any(s.label.startswith("Timeline") for s in page.select_slider)
     assert "hinge loss" in " ".join(c.value for c in page.caption)
+
+
+def test_conditional_run_draws_the_chosen_class(page):
+    page.select_slider(key="tr-gan-steps").set_value(100).run()
+    page.select_slider(key="tr-gan-eval").set_value(50).run()
+    page.select_slider(key="tr-gan-width").set_value(8).run()
+    page.checkbox(key="tr-gan-cond").check().run()
+    run = train_until_saved(page, "dcgan", timeout_s=120)
+    assert json.loads((Path(run) / "config.json").read_text())["config"]["num_classes"] == 10
+    captions = " ".join(c.value for c in page.caption)
+    assert "one class per column" in captions
+    assert "label accuracy" in " ".join(m.value for m in page.markdown)
+    page.selectbox(key="gan-class").set_value("7").run()
+    no_exceptions(page)
+    assert "class 7" in " ".join(c.value for c in page.caption)

@@ -41,6 +41,26 @@ def test_shapes(shape, num_classes, upsampling):
     assert model.discriminator(images * 2 - 1, labels).shape == (6,)
 
 
+@pytest.mark.parametrize("upsampling", ["transposed", "nearest"])
+def test_depth_adds_convolutions_and_depth_zero_keeps_the_old_names(upsampling):
+    plain = DCGAN(DCGANConfig(image_shape=(1, 28, 28), upsampling=upsampling, **TINY))
+    names = set(plain.state_dict())
+    assert names == set(
+        DCGAN(DCGANConfig(image_shape=(1, 28, 28), upsampling=upsampling, depth=0, **TINY)).state_dict()
+    )
+    deep = DCGAN(DCGANConfig(image_shape=(1, 28, 28), upsampling=upsampling, depth=2, **TINY)).eval()
+    convs = [
+        sum(isinstance(m, torch.nn.Conv2d) for m in net.modules())
+        for net in (deep.generator, deep.discriminator)
+    ]
+    plain_convs = [
+        sum(isinstance(m, torch.nn.Conv2d) for m in net.modules())
+        for net in (plain.generator, plain.discriminator)
+    ]
+    assert convs == [plain_convs[0] + (4 if upsampling == "nearest" else 2), plain_convs[1] + 4]
+    assert deep.sample(3, seed=0).shape == (3, 1, 28, 28)
+
+
 @pytest.mark.parametrize("config", [{}, {"loss": "hinge", "spectral_norm": True, "d_steps_per_g_step": 2}])
 def test_train_step_updates_both_players(config):
     torch.manual_seed(0)
@@ -102,6 +122,7 @@ def test_ema_generator_averages_and_samples(tmp_path):
         ({"lr_generator": 0.0}, "lr_generator"),
         ({"ema_decay": 1.0}, "ema_decay"),
         ({"upsampling": "bilinear"}, "transposed, nearest"),
+        ({"depth": 5}, "depth"),
     ],
 )
 def test_bad_config_names_the_field(overrides, field):
@@ -157,6 +178,28 @@ def test_evaluate_in_classifier_space(digits, digits_classifier):
     # a training image's nearest training image is itself, at distance 0
     indices, distances = model.nearest_training_images(to_float(digits.train.x[[5, 9]]), k=3)
     assert indices[:, 0].tolist() == [5, 9] and distances[:, 0].max() < 1e-2
+
+
+def test_label_accuracy_is_the_classifiers_agreement_with_the_requested_class(digits, digits_classifier):
+    x, y = to_float(digits.train.x), torch.as_tensor(digits.train.y)
+    by_class = [x[y == k][:20] for k in range(10)]  # 20 real training digits per class
+
+    def real_digits(labels):  # a stand-in "generator": the j-th real digit of each requested class
+        return torch.stack([by_class[int(k)][j % 20] for j, k in enumerate(labels)])
+
+    model = build_model("dcgan", {"image_shape": (1, 8, 8), "num_classes": 10, **TINY}, seed=0).eval()
+    model.prepare(digits)
+    assert build_model("dcgan", {"image_shape": (1, 8, 8), **TINY}).label_accuracy(20) is None
+    untrained = model.label_accuracy(200)
+    model.generate = lambda z, labels: real_digits(labels)
+    labels = torch.arange(200) % 10  # classes in turn
+    expected = float((model.classify(real_digits(labels)).argmax(1) == labels).float().mean())
+    assert model.label_accuracy(200) == pytest.approx(expected) and expected > max(0.5, untrained)
+    model.generate = lambda z, labels: real_digits((labels + 1) % 10)  # always the next class
+    assert model.label_accuracy(200) < 1 - expected + 0.1
+    model.generate = lambda z, labels: real_digits(labels)
+    metrics = model.evaluate(to_float(digits.test.x), digits.test.y, n_samples=200)
+    assert metrics["label_accuracy"] == pytest.approx(expected)
 
 
 @pytest.mark.slow
