@@ -23,6 +23,17 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kin
     return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean squared norm of D's gradient at real images: 0 when D is flat on the data.
+
+    Mescheder, Geiger & Nowozin, ICML 2018, "Which training methods for GANs do actually converge?":
+    penalising it (times γ/2) makes the game converge locally without constraining D's capacity the
+    way spectral norm does. `real` must have been passed to D with requires_grad.
+    """
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
 def generator_loss(fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
     """Non-saturating: -log D(G(z)); hinge: -D(G(z)) (the raw logit)."""
     if kind == "hinge":

@@ -28,7 +28,14 @@ from dul_models.data import ImageDataset
 from dul_models.devices import autocast
 from dul_models.errors import ConfigError
 from dul_models.evaluation import class_entropy
-from dul_models.models.adversarial import LOSSES, diff_augment, discriminator_loss, generator_loss, slerp
+from dul_models.models.adversarial import (
+    LOSSES,
+    diff_augment,
+    discriminator_loss,
+    generator_loss,
+    r1_penalty,
+    slerp,
+)
 from dul_models.models.base import Batch, DULModel, ModelConfig
 from dul_models.sample_quality import SampleScorer
 
@@ -49,9 +56,8 @@ class DCGANConfig(ModelConfig):
     upsampling: str = "transposed"  # "nearest": resize + 3×3 conv, no checkerboard, one more conv layer
     diff_augment: bool = False  # translate + cut out real AND fake images before D: D cannot memorise
     ema_decay: float = 0.0  # > 0: sample from an exponential moving average of G's weights (steadier)
-    depth: int = (
-        0  # extra 3×3 conv layers per resolution in G (after each upsampling) and D (after each stride)
-    )
+    depth: int = 0  # extra 3×3 convs per resolution, in G after each upsampling and in D after each stride
+    r1_gamma: float = 0.0  # > 0: R1 penalty γ/2·|∇D(x)|² on real images (and no batch norm in D)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -75,6 +81,8 @@ class DCGANConfig(ModelConfig):
             )
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
+        if not 0.0 <= self.r1_gamma <= 1000.0:
+            raise ConfigError(f"r1_gamma must be in [0, 1000], got {self.r1_gamma!r}")
         if not 0 <= self.depth <= 4:
             raise ConfigError(f"depth must be in 0..4, got {self.depth!r}")
         if self.num_classes < 0 or self.num_classes == 1:
@@ -163,7 +171,7 @@ class Discriminator(nn.Module):
             nn.LeakyReLU(0.2),
             *_d_extra(2 * b, config.depth, sn),
             sn(nn.Conv2d(2 * b, 4 * b, 4, stride=2, padding=1)),  # (B, 4b, H/4, W/4)
-            nn.Identity() if config.spectral_norm else nn.BatchNorm2d(4 * b),
+            nn.Identity() if config.spectral_norm or config.r1_gamma else nn.BatchNorm2d(4 * b),
             nn.LeakyReLU(0.2),
             *_d_extra(4 * b, config.depth, sn),
         )
@@ -312,9 +320,12 @@ class DCGAN(DULModel):
             with autocast(real.device):
                 with torch.no_grad():
                     fake = self.generator(z, labels)
-                real_logits = self._d(real, labels)
+                real_logits = self._d(real.requires_grad_(self.config.r1_gamma > 0), labels)
                 fake_logits = self._d(fake, labels)
                 loss_d = discriminator_loss(real_logits.float(), fake_logits.float(), kind)
+            if self.config.r1_gamma > 0:
+                penalty = r1_penalty(real_logits.float(), real)
+                loss_d = loss_d + self.config.r1_gamma / 2 * penalty
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             if grad_clip is not None:

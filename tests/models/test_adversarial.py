@@ -14,6 +14,7 @@ from dul_models.models.adversarial import (
     diff_augment,
     discriminator_loss,
     generator_loss,
+    r1_penalty,
     slerp,
 )
 
@@ -66,3 +67,13 @@ def test_class_entropy_and_collapse_warning():
     ]
     message = collapse_warning(collapsed)
     assert "mode collapse" in message and "step 200" in message
+
+
+def test_r1_penalty_is_the_squared_gradient_norm_of_d_at_real_images():
+    weights = torch.tensor([[1.0, -2.0], [0.5, 3.0]])  # D(x) = <W, x> per image: ∇D = W everywhere
+    real = torch.rand(5, 1, 2, 2, requires_grad=True)
+    logits = (real * weights).flatten(1).sum(1)
+    assert float(r1_penalty(logits, real).detach()) == pytest.approx(float(weights.pow(2).sum()))
+    quadratic = real.pow(2).flatten(1).sum(1)  # D(x) = |x|²: ∇D = 2x
+    expected = (2 * real.detach()).pow(2).flatten(1).sum(1).mean()
+    assert float(r1_penalty(quadratic, real).detach()) == pytest.approx(float(expected))

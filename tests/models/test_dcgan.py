@@ -61,7 +61,10 @@ def test_depth_adds_convolutions_and_depth_zero_keeps_the_old_names(upsampling):
     assert deep.sample(3, seed=0).shape == (3, 1, 28, 28)
 
 
-@pytest.mark.parametrize("config", [{}, {"loss": "hinge", "spectral_norm": True, "d_steps_per_g_step": 2}])
+@pytest.mark.parametrize(
+    "config",
+    [{}, {"loss": "hinge", "spectral_norm": True, "d_steps_per_g_step": 2}, {"r1_gamma": 10.0, "depth": 1}],
+)
 def test_train_step_updates_both_players(config):
     torch.manual_seed(0)
     model = DCGAN(DCGANConfig(image_shape=(1, 8, 8), num_classes=10, **TINY, **config))
@@ -123,6 +126,7 @@ def test_ema_generator_averages_and_samples(tmp_path):
         ({"ema_decay": 1.0}, "ema_decay"),
         ({"upsampling": "bilinear"}, "transposed, nearest"),
         ({"depth": 5}, "depth"),
+        ({"r1_gamma": -1.0}, "r1_gamma"),
     ],
 )
 def test_bad_config_names_the_field(overrides, field):
