@@ -226,6 +226,22 @@ use_ema = t13.checkbox(
 use_aug = t14.checkbox(
     "DiffAugment (shift + cut-out before D)", key="tr-gan-aug", help="Zhao et al. 2020, for small data"
 )
+t15, t16, _ = st.columns(3)
+r1_gamma = t15.select_slider(
+    "R1 penalty γ on D",
+    [0.0, 1.0, 10.0],
+    0.0,
+    key="tr-gan-r1",
+    help="γ/2·|∇D(real)|² (Mescheder et al. 2018): keeps D smooth on the data without spectral norm; "
+    "~1.5× slower D steps",
+)
+depth = t16.select_slider(
+    "Extra conv layers per resolution",
+    [0, 1, 2],
+    0,
+    key="tr-gan-depth",
+    help="3×3 convolutions added to both G and D at each resolution: more capacity, slower steps",
+)
 training_panel(
     FAMILY,
     name,
@@ -241,6 +257,8 @@ training_panel(
         "upsampling": upsampling,
         "ema_decay": 0.999 if use_ema else 0.0,
         "diff_augment": use_aug,
+        "r1_gamma": r1_gamma,
+        "depth": depth,
     },
     TrainConfig(
         steps=train_steps,

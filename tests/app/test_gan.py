@@ -54,9 +54,12 @@ def test_train_live_start_poll_finish(page):
     page.selectbox(key="tr-gan-up").set_value("nearest").run()
     page.checkbox(key="tr-gan-ema").check().run()
     page.checkbox(key="tr-gan-aug").check().run()
+    page.select_slider(key="tr-gan-r1").set_value(1.0).run()
+    page.select_slider(key="tr-gan-depth").set_value(1).run()
     run = train_until_saved(page, "dcgan", timeout_s=120)
     config = json.loads((Path(run) / "config.json").read_text())["config"]
     assert (config["upsampling"], config["ema_decay"], config["diff_augment"]) == ("nearest", 0.999, True)
+    assert (config["r1_gamma"], config["depth"]) == (1.0, 1)
     assert any(s.label.startswith("Timeline") for s in page.select_slider)
     assert "hinge loss" in " ".join(c.value for c in page.caption)
 
