@@ -212,7 +212,13 @@ width = t9.select_slider(
     "Width (base channels)", [8, 16, 32], 16, key="tr-gan-width", help="16 trains ~4× faster than 32"
 )
 use_sn = t10.checkbox("Spectral norm in D", key="tr-gan-sn")
-conditional = t11.checkbox("Class-conditional", key="tr-gan-cond", disabled=not data.has_labels)
+conditional = t11.checkbox(
+    "Class-conditional",
+    key="tr-gan-cond",
+    disabled=not data.has_labels,
+    help="label embedding in G, projection D (Miyato & Koyama 2018). Watch for collapse within a class: "
+    "on mnist5k (hinge, spectral norm) every sample of a class looked the same by step 2,000",
+)
 t12, t13, t14 = st.columns(3)
 upsampling = t12.selectbox(
     "Generator upsampling",

@@ -4,7 +4,8 @@ Radford, Metz & Chintala, ICLR 2016, "Unsupervised representation learning with 
 generative adversarial networks" — on the GAN game of Goodfellow et al., NeurIPS 2014. Options: the
 hinge loss (Lim & Ye 2017; Miyato et al. 2018), spectral normalisation of the discriminator (Miyato et
 al., ICLR 2018, "Spectral normalization for generative adversarial networks"), a class-conditional
-generator and a projection discriminator (Miyato & Koyama, ICLR 2018).
+generator and a projection discriminator (Miyato & Koyama, ICLR 2018), an R1 gradient penalty on real
+images (Mescheder et al., ICML 2018), extra 3×3 convolutions per resolution (`depth`).
 
 Sample quality is measured in the feature space of the dataset's bundled classifier (see
 `classifier.py`): Inception weights cannot be fetched offline.
@@ -56,7 +57,7 @@ class DCGANConfig(ModelConfig):
     upsampling: str = "transposed"  # "nearest": resize + 3×3 conv, no checkerboard, one more conv layer
     diff_augment: bool = False  # translate + cut out real AND fake images before D: D cannot memorise
     ema_decay: float = 0.0  # > 0: sample from an exponential moving average of G's weights (steadier)
-    depth: int = 0  # extra 3×3 convs per resolution, in G after each upsampling and in D after each stride
+    depth: int = 0  # extra 3×3 convs per resolution in G (transposed: at H/2 only) and D, after each resize
     r1_gamma: float = 0.0  # > 0: R1 penalty γ/2·|∇D(x)|² on real images (and no batch norm in D)
 
     def __post_init__(self) -> None:
