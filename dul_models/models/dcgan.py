@@ -324,11 +324,11 @@ class DCGAN(DULModel):
                 real_logits = self._d(real.requires_grad_(self.config.r1_gamma > 0), labels)
                 fake_logits = self._d(fake, labels)
                 loss_d = discriminator_loss(real_logits.float(), fake_logits.float(), kind)
+            penalty = torch.zeros((), device=real.device)
             if self.config.r1_gamma > 0:
-                penalty = r1_penalty(real_logits.float(), real)
-                loss_d = loss_d + self.config.r1_gamma / 2 * penalty
+                penalty = self.config.r1_gamma / 2 * r1_penalty(real_logits.float(), real)
             opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
+            (loss_d + penalty).backward()
             if grad_clip is not None:
                 nn.utils.clip_grad_norm_(self.discriminator.parameters(), grad_clip)
             opt_d.step()
@@ -345,10 +345,10 @@ class DCGAN(DULModel):
             self._update_ema()
         finally:
             self.discriminator.requires_grad_(True)
-        loss_d, loss_g = float(loss_d.detach()), float(loss_g.detach())
+        loss_d, loss_g, penalty = float(loss_d.detach()), float(loss_g.detach()), float(penalty.detach())
         return {
-            "loss": loss_d + loss_g,  # loss_d + loss_g: the Trainer's NaN check watches both players
-            "loss_d": loss_d,
+            "loss": loss_d + loss_g + penalty,  # the Trainer's NaN check watches both players (and R1)
+            "loss_d": loss_d,  # the adversarial part only (nats, or hinge units): comparable across runs
             "loss_g": loss_g,
             "d_real": float(torch.sigmoid(real_logits.detach().float()).mean()),  # mean D(x)
             "d_fake": float(torch.sigmoid(fake_logits.detach().float()).mean()),  # mean D(G(z))
