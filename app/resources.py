@@ -14,6 +14,7 @@ from dul_models.devices import configure_threads, pick_device
 from dul_models.embeddings import extract_features, project_2d
 from dul_models.evaluation import median_filter, psnr_curve
 from dul_models.jobs import JobManager
+from dul_models.models.dcgan import ClassHistogram
 
 
 @st.cache_resource
@@ -92,15 +93,8 @@ def prepared_gan(path: str, dataset_name: str, device: str) -> LoadedRun:
 @st.cache_data(show_spinner="Classifying samples…", max_entries=32)
 def gan_class_histogram(
     path: str, dataset_name: str, device: str, n: int, seed: int, temperature: float
-) -> tuple[np.ndarray, float]:
+) -> ClassHistogram:
     return prepared_gan(path, dataset_name, device).model.class_histogram(n, seed, temperature)
-
-
-@st.cache_data(show_spinner="Checking the classes of conditional samples…", max_entries=32)
-def gan_label_accuracy(
-    path: str, dataset_name: str, device: str, n: int, seed: int, temperature: float
-) -> float | None:
-    return prepared_gan(path, dataset_name, device).model.label_accuracy(n, seed, temperature)
 
 
 @st.cache_data(show_spinner="Measuring how far real test digits are from the training set…", max_entries=8)

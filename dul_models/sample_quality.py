@@ -76,12 +76,17 @@ class SampleScorer:
         return nearest.indices, nearest.values
 
     def score(
-        self, samples: torch.Tensor, x_test: torch.Tensor, min_share: float | None = None
+        self,
+        samples: torch.Tensor,
+        x_test: torch.Tensor,
+        min_share: float | None = None,
+        labels: torch.Tensor | None = None,
     ) -> dict[str, Any]:
         """FID of samples vs x_test, the floor (x_test vs as many training images as samples), classes.
 
         With equal sample sizes both distances carry the same finite-sample bias, so their ratio is fair.
         A class is covered when it gets at least `min_share` of the samples (default: half of 1/K).
+        With the labels the samples were conditioned on, also their `label_accuracy`.
         """
         n = samples.shape[0]
         if not 2 <= n <= self.train_features.shape[0]:
@@ -91,7 +96,9 @@ class SampleScorer:
         num_classes = probs.shape[1]
         counts = np.bincount(probs.argmax(1), minlength=num_classes)
         min_share = 0.5 / num_classes if min_share is None else float(min_share)
+        extra = {} if labels is None else {"label_accuracy": label_accuracy(probs, labels)}
         return {
+            **extra,
             "fid_classifier": frechet_distance(*feature_statistics(self.features(samples)), *test_stats),
             "fid_real_baseline": frechet_distance(*test_stats, *feature_statistics(self.train_features[:n])),
             "class_entropy": class_entropy(probs),
@@ -102,3 +109,12 @@ class SampleScorer:
             "n_samples": n,
             "feature_space": self.feature_space,
         }
+
+
+def label_accuracy(probs: np.ndarray | torch.Tensor, labels: torch.Tensor) -> float:
+    """Share of samples whose predicted class is the one they were conditioned on.
+
+    Low agreement means a conditional generator ignores its label (or draws that class badly).
+    """
+    predicted = np.asarray(probs).argmax(1)
+    return float((predicted == labels.cpu().numpy()).mean())

@@ -158,9 +158,10 @@ if model is not None:
 
         st.header("Class histogram of samples")
         n_hist = st.select_slider("Samples to classify", [200, 500, 1000, 2000], 1000, key="gan-hist-n")
-        counts, entropy = resources.gan_class_histogram(
+        histogram = resources.gan_class_histogram(
             str(info.path), name, device, n_hist, int(seed), temperature
         )
+        counts, entropy = histogram.counts, histogram.entropy
         frame = pd.DataFrame({"class": list(data.class_names[: len(counts)]), "samples": counts})
         fig = px.bar(frame, x="class", y="samples", title=f"Predicted classes of {n_hist:,} samples")
         fig.update_layout(xaxis_title="predicted class", yaxis_title="samples (count)", height=340)
@@ -169,10 +170,8 @@ if model is not None:
             f"Entropy {entropy:.3f} nats vs log {len(counts)} = {math.log(len(counts)):.3f} for perfectly even "
             "classes; a collapsed GAN piles its samples into a few bars."
         )
-        if num_classes:
-            agreement = resources.gan_label_accuracy(
-                str(info.path), name, device, n_hist, int(seed), temperature
-            )
+        if histogram.label_accuracy is not None:
+            agreement = histogram.label_accuracy
             st.markdown(
                 f"Conditional GAN: the samples were asked for each class in turn, so the bars should be even. "
                 f"The classifier agrees with the requested class for **{agreement:.1%}** of them (label "

@@ -38,7 +38,7 @@ from dul_models.models.adversarial import (
     slerp,
 )
 from dul_models.models.base import Batch, DULModel, ModelConfig
-from dul_models.sample_quality import SampleScorer
+from dul_models.sample_quality import SampleScorer, label_accuracy
 
 UPSAMPLINGS = ("transposed", "nearest")
 PREVIEW_SEED = 0  # the fixed noise of the preview grid: the timeline shows the same z evolving
@@ -186,6 +186,13 @@ class Discriminator(nn.Module):
         if self.label_embedding is not None:  # projection: <embed(y), h> rewards matching the label
             logits = logits + (self.label_embedding(labels) * h).sum(1)
         return logits
+
+
+@dataclass(frozen=True)
+class ClassHistogram:
+    counts: np.ndarray  # (K,) samples per predicted class
+    entropy: float  # of the predicted classes, nats
+    label_accuracy: float | None  # conditional models: share predicted as the class asked for
 
 
 class DCGAN(DULModel):
@@ -392,22 +399,15 @@ class DCGAN(DULModel):
         """Indices (B, k) into the training split and distances (B, k) in classifier features."""
         return self.scorer.nearest_training_images(images, k)
 
-    def class_histogram(
-        self, n: int = 1000, seed: int = 0, temperature: float = 1.0
-    ) -> tuple[np.ndarray, float]:
-        """Samples per predicted class, (K,) ints, and that histogram's entropy (nats)."""
-        probs = self.classify(self._many_samples(n, seed, temperature)[0])
-        return np.bincount(probs.argmax(1).numpy(), minlength=probs.shape[1]), class_entropy(probs)
-
-    def label_accuracy(self, n: int = 1000, seed: int = 0, temperature: float = 1.0) -> float | None:
-        """Share of samples the classifier puts in the class they were conditioned on; None if unconditional.
-
-        Low agreement means the generator ignores its label (or draws that class badly).
-        """
-        if not self.config.num_classes:
-            return None
+    def class_histogram(self, n: int = 1000, seed: int = 0, temperature: float = 1.0) -> ClassHistogram:
+        """Predicted classes of n samples (a conditional model is asked for each class in turn)."""
         samples, labels = self._many_samples(n, seed, temperature)
-        return float((self.classify(samples).argmax(1) == labels.cpu()).float().mean())
+        probs = self.classify(samples)
+        return ClassHistogram(
+            counts=np.bincount(probs.argmax(1).numpy(), minlength=probs.shape[1]),
+            entropy=class_entropy(probs),
+            label_accuracy=None if labels is None else label_accuracy(probs, labels),
+        )
 
     def _many_samples(
         self, n: int, seed: int, temperature: float = 1.0
@@ -441,9 +441,4 @@ class DCGAN(DULModel):
         if not 2 <= n <= n_train:
             raise ConfigError(f"n_samples must be in 2..{n_train}, got {n}")
         samples, labels = self._many_samples(n, seed)
-        result = self.scorer.score(samples, x, options.get("min_share"))
-        if labels is not None:  # conditional: does the classifier see the class G was asked for?
-            result["label_accuracy"] = float(
-                (self.classify(samples).argmax(1) == labels.cpu()).float().mean()
-            )
-        return result
+        return self.scorer.score(samples, x, options.get("min_share"), labels)

@@ -196,14 +196,18 @@ def test_label_accuracy_is_the_classifiers_agreement_with_the_requested_class(di
 
     model = build_model("dcgan", {"image_shape": (1, 8, 8), "num_classes": 10, **TINY}, seed=0).eval()
     model.prepare(digits)
-    assert build_model("dcgan", {"image_shape": (1, 8, 8), **TINY}).label_accuracy(20) is None
-    untrained = model.label_accuracy(200)
+    unconditional = build_model("dcgan", {"image_shape": (1, 8, 8), **TINY}).eval()
+    unconditional.prepare(digits)
+    assert unconditional.class_histogram(20).label_accuracy is None
+    untrained = model.class_histogram(200).label_accuracy
     model.generate = lambda z, labels: real_digits(labels)
     labels = torch.arange(200) % 10  # classes in turn
     expected = float((model.classify(real_digits(labels)).argmax(1) == labels).float().mean())
-    assert model.label_accuracy(200) == pytest.approx(expected) and expected > max(0.5, untrained)
+    assert model.class_histogram(200).label_accuracy == pytest.approx(expected) and expected > max(
+        0.5, untrained
+    )
     model.generate = lambda z, labels: real_digits((labels + 1) % 10)  # always the next class
-    assert model.label_accuracy(200) < 1 - expected + 0.1
+    assert model.class_histogram(200).label_accuracy < 1 - expected + 0.1
     model.generate = lambda z, labels: real_digits(labels)
     metrics = model.evaluate(to_float(digits.test.x), digits.test.y, n_samples=200)
     assert metrics["label_accuracy"] == pytest.approx(expected)
