@@ -13,8 +13,9 @@ from dul_models.data import ImageDataset, get_dataset, to_float
 from dul_models.devices import configure_threads, pick_device
 from dul_models.embeddings import extract_features, project_2d
 from dul_models.evaluation import median_filter, psnr_curve
+from dul_models.evaluators import load_scorer
 from dul_models.jobs import JobManager
-from dul_models.models.dcgan import ClassHistogram
+from dul_models.sample_quality import ClassHistogram, SampleScorer, class_histogram
 
 
 @st.cache_resource
@@ -78,30 +79,38 @@ def latent_map(path: str, dataset_name: str, device: str, method: str) -> tuple[
     return project_2d(features, method), dataset(dataset_name).test.y.numpy()
 
 
-@st.cache_resource(show_spinner="Loading the GAN and its classifier…", max_entries=8)
+@st.cache_resource(show_spinner="Loading the GAN…", max_entries=8)
 def _prepared_gan(path: str, stamp: float, dataset_name: str, device: str) -> LoadedRun:
     run = _loaded_run(path, stamp, device)
-    run.model.prepare(dataset(dataset_name))  # loads the dataset's classifier and its training features
+    run.model.prepare(dataset(dataset_name))  # checks the dataset suits the run (labels for a conditional GAN)
     return run
 
 
 def prepared_gan(path: str, dataset_name: str, device: str) -> LoadedRun:
-    """A DCGAN run with its classifier scorer loaded (FID, class histogram, nearest training images)."""
+    """A DCGAN run checked against the dataset (its samples are scored by `sample_scorer`)."""
     return _prepared_gan(path, _stamp(path), dataset_name, device)
+
+
+@st.cache_resource(show_spinner="Loading the dataset's classifier and its training features…", max_entries=4)
+def sample_scorer(dataset_name: str, device: str) -> tuple[SampleScorer | None, str | None]:
+    """The dataset's classifier as a fitted scorer (FID, class histogram, neighbours), or None and why."""
+    return load_scorer(dataset(dataset_name), pick_device(device))
 
 
 @st.cache_data(show_spinner="Classifying samples…", max_entries=32)
 def gan_class_histogram(
     path: str, dataset_name: str, device: str, n: int, seed: int, temperature: float
 ) -> ClassHistogram:
-    return prepared_gan(path, dataset_name, device).model.class_histogram(n, seed, temperature)
+    scorer, _ = sample_scorer(dataset_name, device)
+    samples, labels = prepared_gan(path, dataset_name, device).model.many_samples(n, seed, temperature)
+    return class_histogram(scorer, samples, labels)
 
 
 @st.cache_data(show_spinner="Measuring how far real test digits are from the training set…", max_entries=8)
-def gan_reference_distance(path: str, dataset_name: str, device: str, n: int = 300) -> float:
+def gan_reference_distance(dataset_name: str, device: str, n: int = 300) -> float:
     """Median classifier-feature distance of a real test image to its nearest training image."""
-    model = prepared_gan(path, dataset_name, device).model
-    _, distances = model.nearest_training_images(test_images(dataset_name, device, n), k=1)
+    scorer, _ = sample_scorer(dataset_name, device)
+    _, distances = scorer.nearest_training_images(test_images(dataset_name, device)[:n], k=1)
     return float(distances.median())
 
 

@@ -19,8 +19,8 @@ from dul_models.data import get_dataset, to_float
 from dul_models.data.augment import corrupt
 from dul_models.devices import configure_threads
 from dul_models.evaluation import feature_statistics, frechet_distance
+from dul_models.evaluators import build_evaluators, load_scorer
 from dul_models.models import build_model
-from dul_models.sample_quality import SampleScorer
 from dul_models.training import TrainConfig, Trainer
 
 BUDGET_S = 120.0  # the issue: digit-like samples within 2 minutes of live CPU training (1 core)
@@ -81,9 +81,11 @@ def bundled_rows() -> list[dict]:
 def reference_rows() -> list[dict]:
     """How large a distance is in this space: distorted real test images vs the training set."""
     data = get_dataset("mnist5k")
-    scorer = SampleScorer(data, torch.device("cpu"))
+    scorer, note = load_scorer(data, torch.device("cpu"))
+    if scorer is None:
+        raise SystemExit(note)
     x = to_float(data.test.x)
-    train_stats = feature_statistics(scorer.train_features)
+    train_stats = feature_statistics(scorer.train_features_)
     blurred = F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
     variants = {
         "real test images (the floor)": x,
@@ -137,7 +139,9 @@ def live_rows() -> list[dict]:
                 }
             )
 
-    trainer = Trainer(model, data, settings, callbacks=[record])
+    trainer = Trainer(
+        model, data, settings, callbacks=[record], evaluators=build_evaluators(model, data, "cpu")
+    )
     start, cpu_start = time.perf_counter(), time.process_time()
     trainer.fit(should_stop=lambda: time.process_time() - cpu_start > BUDGET_S)  # CPU s: see notes
     return rows

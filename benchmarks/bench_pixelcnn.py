@@ -51,8 +51,8 @@ def likelihood_row(name: str) -> dict:
 def sampling_row(name: str) -> dict:
     model = load_run(bundled_dir() / name, device="cpu").model
     with eval_mode(model):
-        model.sample(1, 1.0, torch.Generator().manual_seed(0))  # warm-up: first calls allocate
-        _, wall, cpu = timed(lambda: model.sample(SAMPLES, 1.0, torch.Generator().manual_seed(0)))
+        model.sample(1, generator=torch.Generator().manual_seed(0))  # warm-up: first calls allocate
+        _, wall, cpu = timed(lambda: model.sample(SAMPLES, generator=torch.Generator().manual_seed(0)))
     return {
         "measurement": f"sample {SAMPLES} × 28×28, {name}",
         "value": wall,

@@ -99,14 +99,20 @@ def evaluate_run(
     from dul_models.checkpoints import load_run
     from dul_models.data import get_dataset, to_float
     from dul_models.devices import eval_mode, pick_device
+    from dul_models.evaluators import build_evaluators
 
     target = pick_device(device)
     loaded = load_run(run_dir, device=target)
     dataset = get_dataset(loaded.info.dataset)
-    x = to_float(dataset.test.x).to(target)
+    x, y = to_float(dataset.test.x).to(target), dataset.test.y.to(target)
+    evaluators = build_evaluators(loaded.model, dataset, target)
+    options = dict(options or {})
+    routed = [{k: options.pop(k) for k in list(options) if k in e.options} for e in evaluators]
     with eval_mode(loaded.model):
         loaded.model.prepare(dataset)
-        metrics = loaded.model.evaluate(x, dataset.test.y.to(target), quick=quick, **(options or {}))
+        metrics = loaded.model.evaluate(x, y, quick=quick, **options)  # rejects options nobody took
+        for evaluator, own in zip(evaluators, routed, strict=True):
+            metrics.update(evaluator(loaded.model, x, y, quick=quick, **own))
     return {
         "run": str(loaded.info.path),
         "family": loaded.info.family,

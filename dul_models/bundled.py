@@ -1,6 +1,7 @@
-"""Recipes for the runs bundled in `checkpoints/`, so `make checkpoints` can rebuild every one of them.
+"""Building the runs bundled in `checkpoints/` from the recipes kept beside their families.
 
-Each recipe is a family, a dataset, config overrides and a training length; building writes the run
+Each recipe (`dul_models.models.base.Recipe`) is a family, a dataset, config overrides, a training
+length and the runs it requires; `make checkpoints` builds them in dependency order, writes each run
 folder under `checkpoints/` and refreshes MANIFEST.json with sizes and hashes, which the tests verify.
 """
 
@@ -9,149 +10,70 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from dul_models import checkpoints
 from dul_models.data import get_dataset
+from dul_models.devices import pick_device
 from dul_models.errors import ConfigError
-from dul_models.models import build_model, config_from_dict
+from dul_models.evaluators import build_evaluators
+from dul_models.models import FAMILIES, Recipe, build_model, config_from_dict
 from dul_models.training import TrainConfig, Trainer
 
 MANIFEST = "MANIFEST.json"
 
 
-@dataclass(frozen=True)
-class Recipe:
-    name: str
-    family: str
-    dataset: str
-    title: str
-    model_config: dict[str, Any] = field(default_factory=dict)
-    train: dict[str, Any] = field(default_factory=dict)
+def all_recipes() -> tuple[Recipe, ...]:
+    """Every family's recipes, ordered so that each comes after the runs it `requires`."""
+    recipes = {r.name: r for family in FAMILIES.values() for r in family.recipes}
+    ordered: list[Recipe] = []
+    visiting: set[str] = set()
 
+    def visit(recipe: Recipe) -> None:
+        if recipe in ordered:
+            return
+        if recipe.name in visiting:
+            raise ConfigError(f"bundled recipes require each other in a circle at {recipe.name!r}")
+        visiting.add(recipe.name)
+        for needed in recipe.requires:
+            if needed not in recipes:
+                raise ConfigError(f"recipe {recipe.name!r} requires {needed!r}, which no family defines")
+            visit(recipes[needed])
+        ordered.append(recipe)
 
-RECIPES: tuple[Recipe, ...] = (
-    Recipe(
-        name="autoencoder-mnist5k-denoising",
-        family="autoencoder",
-        dataset="mnist5k",
-        title="Denoising AE (mixed noise)",
-        model_config={"corruption": "mixed", "noise_level": 0.6},
-        train={"epochs": 60, "seed": 0, "grad_clip": 10.0},  # as the bundled run was trained
-    ),
-    Recipe(
-        name="autoencoder-mnist5k-plain",
-        family="autoencoder",
-        dataset="mnist5k",
-        title="Plain AE (no noise in training)",
-        model_config={"corruption": "none", "noise_level": 0.0},
-        train={"epochs": 60, "seed": 0, "grad_clip": 10.0},  # as the bundled run was trained
-    ),
-    Recipe(  # before dcgan-mnist5k: the GAN's FID and class histogram use this run's features
-        name="classifier-mnist5k",
-        family="classifier",
-        dataset="mnist5k",
-        title="CNN classifier (features for FID)",
-        model_config={},
-        train={"epochs": 30, "seed": 0},
-    ),
-    Recipe(  # after classifier-mnist5k, whose features score the samples
-        name="dcgan-mnist5k",
-        family="dcgan",
-        dataset="mnist5k",
-        title="DCGAN (R1 penalty, resize-conv G, averaged G)",
-        model_config={
-            "base_channels": 32,
-            "latent_dim": 64,
-            "loss": "non_saturating",
-            "r1_gamma": 10.0,
-            "ema_decay": 0.999,
-            "upsampling": "nearest",
-        },
-        train={"steps": 22000, "batch_size": 64, "eval_every": 1000, "preview_every": 250, "seed": 0},
-    ),
-    Recipe(
-        name="pixelcnn-mnist5k-plain",
-        family="pixelcnn",
-        dataset="mnist5k",
-        title="Plain PixelCNN (masked convs, blind spot)",
-        model_config={
-            "variant": "plain",
-            "channels": 32,
-            "layers": 6,
-            "kernel_size": 3,
-            "first_kernel_size": 7,
-            "lr": 2e-3,
-        },
-        train={"epochs": 30, "batch_size": 64, "seed": 0},
-    ),
-    Recipe(
-        name="pixelcnn-mnist5k-gated",
-        family="pixelcnn",
-        dataset="mnist5k",
-        title="Gated PixelCNN (vertical + horizontal stacks)",
-        model_config={
-            "variant": "gated",
-            "channels": 32,
-            "layers": 4,
-            "kernel_size": 3,
-            "first_kernel_size": 7,
-            "lr": 1e-3,
-        },
-        train={"epochs": 25, "batch_size": 32, "seed": 0},
-    ),
-    # the final evaluation is the published protocol: IWAE with k = 1000 on the whole test split. The
-    # shallow shared blocks reached 99.4 nats (60 epochs, constant lr); one residual block per resolution
-    # each way and a cosine lr decay are what bring it under 95
-    Recipe(
-        name="vae-mnist5k-z16",
-        family="vae",
-        dataset="mnist5k",
-        title="VAE, 16-D latent (Bernoulli, β = 1)",
-        model_config={"latent_dim": 16, "depth": 1},
-        train={"epochs": 150, "eval_every": 500, "lr_schedule": "cosine", "seed": 0},
-    ),
-    Recipe(
-        name="vae-mnist5k-z2",
-        family="vae",
-        dataset="mnist5k",
-        title="VAE, 2-D latent (for the manifold)",
-        model_config={"latent_dim": 2},
-        train={"epochs": 40, "eval_every": 500, "full_final_eval": False, "seed": 0},
-    ),
-    Recipe(
-        name="vae-shapes-beta1",
-        family="vae",
-        dataset="shapes",
-        title="VAE on shapes (β = 1)",
-        model_config={"latent_dim": 10, "beta": 1.0},
-        train={"epochs": 80, "eval_every": 500, "full_final_eval": False, "seed": 0},  # IWAE k = 50
-    ),
-    Recipe(
-        name="vae-shapes-beta4",
-        family="vae",
-        dataset="shapes",
-        title="β-VAE on shapes (β = 4)",
-        model_config={"latent_dim": 10, "beta": 4.0},
-        train={"epochs": 80, "eval_every": 500, "full_final_eval": False, "seed": 0},
-    ),
-)
+    for recipe in recipes.values():
+        visit(recipe)
+    return tuple(ordered)
 
 
 def get_recipe(name: str) -> Recipe:
-    for recipe in RECIPES:
+    for recipe in all_recipes():
         if recipe.name == name:
             return recipe
-    raise ConfigError(f"unknown bundled run {name!r}; choose from: {', '.join(r.name for r in RECIPES)}")
+    choices = ", ".join(r.name for r in all_recipes())
+    raise ConfigError(f"unknown bundled run {name!r}; choose from: {choices}")
 
 
 def build_bundled(
     names: list[str] | None = None, callbacks: list[Callable[[Trainer, str], None]] | None = None
 ) -> list[Path]:
-    """Train the named recipes (all by default) into the bundled folder and refresh the manifest."""
-    recipes = [get_recipe(n) for n in names] if names else list(RECIPES)
+    """Train the named recipes (all by default, in dependency order) into the bundled folder.
+
+    A recipe whose required runs are neither bundled already nor asked for is refused before any
+    training starts; the manifest is refreshed at the end.
+    """
+    wanted = {get_recipe(n).name for n in names} if names else {r.name for r in all_recipes()}
+    recipes = [r for r in all_recipes() if r.name in wanted]
+    for recipe in recipes:
+        missing = [
+            need
+            for need in recipe.requires
+            if need not in wanted and not (checkpoints.bundled_dir() / need / checkpoints.CONFIG).is_file()
+        ]
+        if missing:
+            raise ConfigError(
+                f"{recipe.name} requires the bundled run(s) {', '.join(missing)}: build them first"
+            )
     written = []
     for recipe in recipes:
         dataset = get_dataset(recipe.dataset)
@@ -169,6 +91,7 @@ def build_bundled(
             run_dir=run_dir,
             title=recipe.title,
             callbacks=callbacks or [],
+            evaluators=build_evaluators(model, dataset, pick_device(train.device)),
             allow_bundled=True,
         )
         trainer.fit()

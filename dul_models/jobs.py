@@ -21,6 +21,7 @@ from dul_models import checkpoints
 from dul_models.data import get_dataset
 from dul_models.devices import configure_threads, pick_device
 from dul_models.errors import DULError
+from dul_models.evaluators import build_evaluators
 from dul_models.models import build_model, get_family
 from dul_models.training import TrainConfig, Trainer
 
@@ -152,6 +153,7 @@ class TrainingJob:
                     run_dir=self.run_dir,
                     title=self.title,
                     callbacks=[self._publish],
+                    evaluators=build_evaluators(self.model, self.dataset, self.device),
                 )
                 self._trainer.fit(should_stop=self._cancel.is_set)
                 self._status = "cancelled" if self._cancel.is_set() else "done"

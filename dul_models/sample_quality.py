@@ -1,58 +1,51 @@
-"""Scoring generated images in the feature space of the dataset's bundled classifier.
+"""Scoring generated images in the feature space of a classifier trained on the same dataset.
 
 FID proper (Heusel et al., NeurIPS 2017) uses ImageNet Inception features, whose weights cannot be
 fetched offline; a small classifier trained on the same dataset (family `classifier`) stands in. It
 gives the Fréchet distance, the histogram of predicted classes (mode coverage) and nearest training
-images. Any family that samples images can use a `SampleScorer`; none is a weight of the model.
+images. `SampleScorer` is an estimator: built from a classifier, fitted to a training set; whoever
+needs it (the CLI, a training job, a page) builds it and hands it over — no model looks one up.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from dul_models.data import ImageDataset, to_float
 from dul_models.errors import ConfigError
 from dul_models.evaluation import class_entropy, feature_statistics, frechet_distance
+from dul_models.models.classifier import Classifier
 
 
 class SampleScorer:
-    """The dataset's classifier plus its training-set features; `classifier` is None when there is none."""
+    """A classifier's feature space: `fit(x_train)` stores the training features in `train_features_`."""
 
-    def __init__(self, dataset: ImageDataset, device: torch.device) -> None:
-        from dul_models.checkpoints import list_runs, load_run  # checkpoints imports the model registry
-
-        self.dataset_name, self.device = dataset.name, device
-        self.classifier, self.run, self.note, self.test_accuracy = None, None, None, None
-        runs = list_runs(family="classifier", dataset=dataset.name)
-        if not runs:
-            self.note = (
-                f"no classifier run for {dataset.name}: FID and class metrics skipped "
-                f"(train one: python -m dul_models train classifier --dataset {dataset.name})"
-            )
-            return
-        self.classifier = load_run(runs[0].path, device=device).model
-        self.run = runs[0].name
-        self.test_accuracy: float | None = runs[0].metrics.get("accuracy")  # the yardstick for label accuracy
-        self.train_features = self.features(to_float(dataset.train.x).to(device))  # (N_train, D), CPU
+    def __init__(self, classifier: Classifier, *, name: str = "", test_accuracy: float | None = None) -> None:
+        self.classifier = classifier.eval()
+        self.name = name  # the classifier run's folder name, for captions
+        self.test_accuracy = test_accuracy  # the classifier's own accuracy: the yardstick for label accuracy
 
     @property
-    def available(self) -> bool:
-        return self.classifier is not None
+    def device(self) -> torch.device:
+        return next(self.classifier.parameters()).device
 
     @property
-    def feature_space(self) -> str | None:
-        if self.classifier is None:
-            return None
-        return f"penultimate layer ({self.classifier.config.feature_dim}-D) of classifier run {self.run}"
+    def feature_space(self) -> str:
+        return f"penultimate layer ({self.classifier.config.feature_dim}-D) of classifier run {self.name}"
 
-    def _require(self) -> None:
-        if self.classifier is None:
-            raise ConfigError(self.note)
+    def fit(self, x_train: torch.Tensor) -> SampleScorer:
+        """Features of the training images (float in [0, 1]): the bank for FID floors and neighbours."""
+        self.train_features_ = self.features(x_train)  # (N_train, D), CPU
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "train_features_"):
+            raise ConfigError("call fit(x_train) first: the scorer needs the training set's features")
 
     @torch.no_grad()
     def _map(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -61,17 +54,16 @@ class SampleScorer:
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(N, D) penultimate-layer features of images in [0, 1]."""
-        self._require()
         return self._map(self.classifier.features, x)
 
     def probs(self, x: torch.Tensor) -> torch.Tensor:
         """(N, K) class probabilities of images in [0, 1]."""
-        self._require()
         return self._map(self.classifier.predict_proba, x)
 
     def nearest_training_images(self, x: torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
         """Indices (N, k) into the training split and Euclidean distances (N, k) in classifier features."""
-        distances = torch.cdist(self.features(x), self.train_features)  # (N, N_train)
+        self._check_fitted()
+        distances = torch.cdist(self.features(x), self.train_features_)  # (N, N_train)
         nearest = distances.topk(k, dim=1, largest=False)
         return nearest.indices, nearest.values
 
@@ -88,9 +80,10 @@ class SampleScorer:
         A class is covered when it gets at least `min_share` of the samples (default: half of 1/K).
         With the labels the samples were conditioned on, also their `label_accuracy`.
         """
+        self._check_fitted()
         n = samples.shape[0]
-        if not 2 <= n <= self.train_features.shape[0]:
-            raise ConfigError(f"the number of samples must be in 2..{self.train_features.shape[0]}, got {n}")
+        if not 2 <= n <= self.train_features_.shape[0]:
+            raise ConfigError(f"the number of samples must be in 2..{self.train_features_.shape[0]}, got {n}")
         probs = self.probs(samples).numpy()  # (n, K)
         test_stats = feature_statistics(self.features(x_test))
         num_classes = probs.shape[1]
@@ -100,7 +93,7 @@ class SampleScorer:
         return {
             **extra,
             "fid_classifier": frechet_distance(*feature_statistics(self.features(samples)), *test_stats),
-            "fid_real_baseline": frechet_distance(*test_stats, *feature_statistics(self.train_features[:n])),
+            "fid_real_baseline": frechet_distance(*test_stats, *feature_statistics(self.train_features_[:n])),
             "class_entropy": class_entropy(probs),
             "class_entropy_max": math.log(num_classes),
             "modes_covered": int((counts / n >= min_share).sum()),
@@ -109,6 +102,25 @@ class SampleScorer:
             "n_samples": n,
             "feature_space": self.feature_space,
         }
+
+
+@dataclass(frozen=True)
+class ClassHistogram:
+    counts: np.ndarray  # (K,) samples per predicted class
+    entropy: float  # of the predicted classes, nats
+    label_accuracy: float | None  # conditional models: share predicted as the class asked for
+
+
+def class_histogram(
+    scorer: SampleScorer, samples: torch.Tensor, labels: torch.Tensor | None = None
+) -> ClassHistogram:
+    """Predicted classes of samples (mode coverage); with the labels they were drawn for, label accuracy."""
+    probs = scorer.probs(samples)
+    return ClassHistogram(
+        counts=np.bincount(probs.argmax(1).numpy(), minlength=probs.shape[1]),
+        entropy=class_entropy(probs),
+        label_accuracy=None if labels is None else label_accuracy(probs, labels),
+    )
 
 
 def label_accuracy(probs: np.ndarray | torch.Tensor, labels: torch.Tensor) -> float:

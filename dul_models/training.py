@@ -1,14 +1,16 @@
 """The training loop: `Trainer` and its `TrainConfig` (background jobs live in `dul_models.jobs`).
 
-The Trainer moves the whole dataset to the device once and draws batches by index, so no per-image
-Python runs in the loop; callbacks let a job publish progress without the loop knowing about it.
+The Trainer moves the whole dataset to the device once and the model's `batch_source` draws batches by
+index from it, so no per-image Python runs in the loop. Evaluators that need outside resources are
+handed in by the caller (`dul_models.evaluators`); callbacks let a job publish progress without the
+loop knowing about it.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,8 @@ from dul_models import checkpoints
 from dul_models.data import ImageDataset, to_float
 from dul_models.devices import eval_mode, pick_device, seed_everything
 from dul_models.errors import ConfigError, NonFiniteLossError
-from dul_models.models import Batch, DULModel
+from dul_models.evaluators import Evaluator
+from dul_models.models import DULModel
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -81,10 +84,12 @@ class Trainer:
         run_dir: Path | None = None,
         title: str = "",
         callbacks: list[Callback] | tuple[Callback, ...] = (),
+        evaluators: Sequence[Evaluator] = (),
         allow_bundled: bool = False,
     ) -> None:
         self.config, self.dataset, self.run_dir, self.title = config, dataset, run_dir, title
         self.callbacks = list(callbacks)
+        self.evaluators = list(evaluators)
         self.allow_bundled = allow_bundled
         self.device = pick_device(config.device)
         self.generator = seed_everything(config.seed)
@@ -111,17 +116,15 @@ class Trainer:
         for callback in self.callbacks:
             callback(self, event)
 
-    def _batches(self):
-        n = len(self.dataset.train)
-        while True:
-            order = torch.randperm(n, generator=self.generator).to(self.device)
-            for start in range(0, n - self.config.batch_size + 1, self.config.batch_size):
-                idx = order[start : start + self.config.batch_size]
-                yield Batch(x=to_float(self.x_train[idx]), y=self.y_train[idx])
-
     def evaluate(self, items: int | None = None, quick: bool = True) -> dict[str, float]:
+        """The model's own metrics and every injected evaluator's, on the first `items` test images."""
+        x, y = self.x_test[:items], self.y_test[:items]
+        self.model.refresh()
         with eval_mode(self.model):
-            return self.model.evaluate(self.x_test[:items], self.y_test[:items], quick=quick)
+            metrics = self.model.evaluate(x, y, quick=quick)
+            for evaluator in self.evaluators:
+                metrics.update(evaluator(self.model, x, y, quick=quick))
+        return metrics
 
     @property
     def preview(self) -> tuple[torch.Tensor, int] | None:
@@ -129,6 +132,7 @@ class Trainer:
         return self.previews[-1][1:] if self.previews else None
 
     def _update_preview(self) -> None:
+        self.model.refresh()
         with eval_mode(self.model):
             images, nrow = self.model.preview(self.preview_x)
         if self.previews and self.previews[-1][0] == self.step:
@@ -141,6 +145,7 @@ class Trainer:
     def save(self, metrics: dict[str, Any] | None = None) -> Path | None:
         if self.run_dir is None:
             return None
+        self.model.refresh()
         with eval_mode(self.model):
             preview = self.model.preview(self.preview_x)
         checkpoints.save_run(
@@ -181,7 +186,7 @@ class Trainer:
         self._update_preview()
         window: dict[str, list[float]] = {}
         t_window = time.perf_counter()
-        batches = self._batches()
+        batches = self.model.batch_source(self.x_train, self.y_train, cfg.batch_size, self.generator)
         while self.step < self.total_steps and not should_stop():
             metrics = self.model.train_step(next(batches), optimizers, cfg.grad_clip)
             self.step += 1

@@ -134,3 +134,62 @@ def test_preview_timeline_is_thinned_but_keeps_first_and_last(digits):
     assert steps[0] == 0 and steps[-1] == 120 and len(steps) <= 48
     assert steps == sorted(set(steps))
     assert trainer.preview[0].shape == trainer.previews[-1][1].shape
+
+
+def test_a_family_supplies_its_own_batches(digits):
+    """Two-view, episode or labelled + unlabelled batches plug in through `batch_source`, not the loop."""
+    from dataclasses import dataclass
+
+    from dul_models.models import Batch
+
+    @dataclass
+    class TwoViews(Batch):
+        x2: torch.Tensor  # (B, C, H, W) a second view of the same images
+
+    seen = []
+    model = tiny_model(digits)
+    original_loss = model.loss
+
+    def batch_source(x, y, batch_size, generator):
+        while True:
+            idx = torch.randint(0, x.shape[0], (batch_size,), generator=generator)
+            images = x[idx].float() / 255
+            yield TwoViews(x=images, y=y[idx], x2=images.flip(-1))
+
+    def loss(batch):
+        seen.append(batch)
+        return original_loss(batch)
+
+    model.batch_source, model.loss = batch_source, loss
+    Trainer(model, digits, TrainConfig(steps=4, batch_size=8, eval_every=10**6)).fit()
+    assert len(seen) == 4 and all(isinstance(b, TwoViews) for b in seen)
+    assert all(torch.equal(b.x2, b.x.flip(-1)) and b.x.shape == (8, *digits.image_shape) for b in seen)
+
+
+def test_uniform_batches_reject_a_batch_larger_than_the_data(digits):
+    model = tiny_model(digits)
+    trainer = Trainer(model, digits, TrainConfig(steps=1, batch_size=len(digits.train) + 1))
+    with pytest.raises(ConfigError, match="larger than the"):
+        trainer.fit()
+
+
+def test_injected_evaluators_run_with_every_evaluation(digits):
+    calls = []
+
+    class Recorder:
+        name, options = "recorder", ()
+
+        def __call__(self, model, x, y, *, quick, **options):
+            calls.append((x.shape[0], quick, model.training))
+            return {"recorded_items": float(x.shape[0])}
+
+    trainer = Trainer(
+        tiny_model(digits),
+        digits,
+        TrainConfig(steps=10, batch_size=16, eval_every=5, eval_items=40),
+        evaluators=[Recorder()],
+    )
+    final = trainer.fit()
+    assert calls == [(40, True, False), (len(digits.test), False, False)]  # step 5 (quick), then the end
+    assert final["recorded_items"] == len(digits.test) and "psnr_clean_db" in final
+    assert [row["recorded_items"] for row in trainer.eval_history] == [40.0, float(len(digits.test))]

@@ -62,10 +62,11 @@ if model is not None:
             else ""
         )
     )
-    if model.feature_space is None:
-        st.info(model.scorer_note or "No classifier for this dataset: FID and class checks are skipped.")
+    scorer, scorer_note = resources.sample_scorer(name, device)
+    if scorer is None:
+        st.info(scorer_note or "No classifier for this dataset: FID and class checks are skipped.")
     else:
-        st.caption(f"Feature space: {model.feature_space}.")
+        st.caption(f"Feature space: {scorer.feature_space}.")
 
     st.header("Sample")
     st.session_state.setdefault(SEED_KEY, state.seed())
@@ -136,10 +137,10 @@ if model is not None:
         download_name="interpolation.png",
     )
 
-    if model.feature_space is not None:
+    if scorer is not None:
         st.header("Is it copying?")
         pick = st.number_input("Sample #", 0, count - 1, 0, key="gan-pick")
-        indices, distances = model.nearest_training_images(samples[int(pick) : int(pick) + 1], k=8)
+        indices, distances = scorer.nearest_training_images(samples[int(pick) : int(pick) + 1], k=8)
         neighbours = to_float(data.train.x[indices[0]]).to(samples.device)
         image_grid(
             torch.cat([samples[int(pick) : int(pick) + 1], neighbours]),
@@ -149,7 +150,7 @@ if model is not None:
             + ", ".join(f"{d:.1f}" for d in distances[0].tolist()),
             download_name="nearest-training-images.png",
         )
-        reference = resources.gan_reference_distance(str(info.path), name, device)
+        reference = resources.gan_reference_distance(name, device)
         st.markdown(
             f"Nearest training image at **{distances[0, 0]:.1f}**; a real test digit's nearest training "
             f"image is at a median **{reference:.1f}**. A sample much closer than real digits are, and "
@@ -177,8 +178,8 @@ if model is not None:
                 f"The classifier agrees with the requested class for **{agreement:.1%}** of them (label "
                 "accuracy)"
                 + (
-                    f"; on real test digits it is right {model.scorer.test_accuracy:.1%} of the time."
-                    if model.scorer.test_accuracy is not None
+                    f"; on real test digits it is right {scorer.test_accuracy:.1%} of the time."
+                    if scorer.test_accuracy is not None
                     else "."
                 )
             )

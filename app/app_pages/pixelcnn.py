@@ -74,7 +74,9 @@ def animate(model, n: int, temperature: float, nrow: int, **known) -> torch.Tens
         progress.progress(pixels_done / (height * width), text=f"{pixels_done:,} / {height * width:,} pixels")
 
     generator = torch.Generator(device=model.device).manual_seed(seed)
-    images = model.sample(n, temperature, generator, callback=show, **known).cpu()
+    images = model.sample(
+        n, generator=generator, temperature=temperature, callback=show, **known
+    ).cpu()
     picture.empty()
     progress.empty()
     return images

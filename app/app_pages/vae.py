@@ -163,7 +163,9 @@ if model is not None:
         count = c2.slider("Samples", 8, 64, 32, 8, key="vae-count")
         with torch.no_grad():
             samples = model.sample(
-                count, temperature, torch.Generator(device=x_test.device).manual_seed(seed)
+                count,
+                generator=torch.Generator(device=x_test.device).manual_seed(seed),
+                temperature=temperature,
             )
             recon = model.reconstruct(x_test[:16])
         for images, nrow, caption, file in (

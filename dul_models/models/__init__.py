@@ -1,7 +1,8 @@
-"""The FAMILIES registry: name → config class, model class and what the family can do.
+"""The FAMILIES registry: name → config class, model class, what the family can do and its recipes.
 
-The app builds its model pickers and the CLI its choices from this table, so adding a family is one
-entry here plus its own file.
+The app builds its model pickers and the CLI its choices from this table. Everything else about a
+family lives in its own file (title, description, recipes, tiny config), so adding a family is that
+file plus one entry in `_REGISTERED`.
 """
 
 from __future__ import annotations
@@ -12,68 +13,53 @@ from typing import Any
 import torch
 
 from dul_models.errors import ConfigError
-from dul_models.models.autoencoder import Autoencoder, AutoencoderConfig
-from dul_models.models.base import Batch, DULModel, ModelConfig, config_from_dict
-from dul_models.models.classifier import Classifier, ClassifierConfig
-from dul_models.models.dcgan import DCGAN, DCGANConfig
-from dul_models.models.pixelcnn import PixelCNN, PixelCNNConfig
-from dul_models.models.vae import VAE, VAEConfig
+from dul_models.models.autoencoder import Autoencoder
+from dul_models.models.base import VERBS, Batch, DULModel, ModelConfig, Recipe, config_from_dict
+from dul_models.models.classifier import Classifier
+from dul_models.models.dcgan import DCGAN
+from dul_models.models.pixelcnn import PixelCNN
+from dul_models.models.vae import VAE
+
+_REGISTERED: tuple[type[DULModel], ...] = (Autoencoder, VAE, Classifier, DCGAN, PixelCNN)
 
 
 @dataclass(frozen=True)
 class Family:
-    name: str
-    title: str
-    config_cls: type[ModelConfig]
+    """One model family, read off its class: nothing here is declared twice."""
+
     model_cls: type[DULModel]
-    capabilities: frozenset[str]  # verbs the model offers: encode, decode, reconstruct, sample, ...
-    description: str
+
+    @property
+    def name(self) -> str:
+        return self.model_cls.family
+
+    @property
+    def title(self) -> str:
+        return self.model_cls.title
+
+    @property
+    def description(self) -> str:
+        return self.model_cls.description
+
+    @property
+    def config_cls(self) -> type[ModelConfig]:
+        return self.model_cls.config_cls
+
+    @property
+    def recipes(self) -> tuple[Recipe, ...]:
+        return self.model_cls.recipes
+
+    @property
+    def tiny_config(self) -> dict[str, Any]:
+        return dict(self.model_cls.tiny_config)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The verbs the model class really defines (derived, never declared)."""
+        return frozenset(verb for verb in VERBS if callable(getattr(self.model_cls, verb, None)))
 
 
-FAMILIES: dict[str, Family] = {
-    "autoencoder": Family(
-        name="autoencoder",
-        title="Convolutional autoencoder (plain or denoising)",
-        config_cls=AutoencoderConfig,
-        model_cls=Autoencoder,
-        capabilities=frozenset({"encode", "decode", "reconstruct", "denoise", "embed"}),
-        description="Compresses images to a latent vector and back; the denoising variant learns to undo noise.",
-    ),
-    "vae": Family(
-        name="vae",
-        title="Variational autoencoder (VAE / β-VAE)",
-        config_cls=VAEConfig,
-        model_cls=VAE,
-        capabilities=frozenset(
-            {"encode", "decode", "reconstruct", "sample", "embed", "traverse", "interpolate"}
-        ),
-        description="A probabilistic autoencoder: traverse and map its latent space, sample, and bound log p(x).",
-    ),
-    "classifier": Family(
-        name="classifier",
-        title="Small CNN classifier (feature space for sample metrics)",
-        config_cls=ClassifierConfig,
-        model_cls=Classifier,
-        capabilities=frozenset({"classify", "embed"}),
-        description="Trained on the dataset's labels; its features score generated samples (FID, class histogram).",
-    ),
-    "dcgan": Family(
-        name="dcgan",
-        title="DCGAN (optionally class-conditional)",
-        config_cls=DCGANConfig,
-        model_cls=DCGAN,
-        capabilities=frozenset({"sample", "generate", "interpolate"}),
-        description="A generator and a discriminator trained against each other; samples scored by FID in classifier features.",
-    ),
-    "pixelcnn": Family(
-        name="pixelcnn",
-        title="PixelCNN (plain or gated)",
-        config_cls=PixelCNNConfig,
-        model_cls=PixelCNN,
-        capabilities=frozenset({"sample", "log_prob", "complete"}),
-        description="An autoregressive model with exact likelihoods: sample pixel by pixel, complete, score.",
-    ),
-}
+FAMILIES: dict[str, Family] = {cls.family: Family(cls) for cls in _REGISTERED}
 
 
 def get_family(name: str) -> Family:
@@ -103,6 +89,7 @@ __all__ = [
     "DULModel",
     "Family",
     "ModelConfig",
+    "Recipe",
     "build_model",
     "config_from_dict",
     "get_family",

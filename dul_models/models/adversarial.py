@@ -1,4 +1,5 @@
-"""The pieces of the adversarial game any GAN here uses: losses, DiffAugment, latent paths, collapse check.
+"""The pieces of the adversarial game any GAN here uses: losses, DiffAugment, latent paths, weight
+averaging, collapse check.
 
 Kept apart from `dcgan.py` so the model file reads as config → networks → model. The non-saturating
 loss is Goodfellow et al.'s (NeurIPS 2014); the hinge loss Lim & Ye's (2017) as used by Miyato et al.
@@ -8,10 +9,12 @@ loss is Goodfellow et al.'s (NeurIPS 2014); the hinge loss Lim & Ye's (2017) as 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 LOSSES = ("non_saturating", "hinge")
 
@@ -75,6 +78,32 @@ def diff_augment(x: torch.Tensor, generator: torch.Generator | None = None) -> t
     grid_c = torch.arange(width, device=x.device)[None, None, :] - centres[:, 1, None, None]  # (B, 1, W)
     inside = (grid_r.abs() <= cut_h // 2) & (grid_c.abs() <= cut_w // 2)  # (B, H, W)
     return torch.where(inside[:, None], torch.full_like(out, -1.0), out)
+
+
+@torch.no_grad()
+def ema_update(averaged: nn.Module, current: nn.Module, decay: float) -> None:
+    """averaged ← decay·averaged + (1 − decay)·current, weights only (Yazıcı et al., ICLR 2019)."""
+    for mean, value in zip(averaged.parameters(), current.parameters(), strict=True):
+        mean.lerp_(value, 1.0 - decay)
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(net: nn.Module, forward: Callable[[], Any], batches: int = 8) -> None:
+    """Re-estimate `net`'s batch-norm statistics as a cumulative average over `batches` calls of `forward`.
+
+    Averaged weights do not match the running statistics collected by the live network ("standing
+    statistics", Brock et al., ICLR 2019); a few forward passes of its own give them. Leaves `net` in eval.
+    """
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a cumulative average over the calibration batches
+    net.train()
+    for _ in range(batches):
+        forward()
+    for norm in norms:
+        norm.momentum = 0.1
+    net.eval()
 
 
 def slerp(z_a: torch.Tensor, z_b: torch.Tensor, steps: int) -> torch.Tensor:

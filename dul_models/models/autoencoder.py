@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from dul_models.data.augment import CORRUPTIONS, corrupt
 from dul_models.errors import ConfigError
 from dul_models.evaluation import psnr
-from dul_models.models.base import Batch, DULModel, ModelConfig
+from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
 from dul_models.models.blocks import ConvDecoder, ConvEncoder
 
 RECONSTRUCTION_LOSSES = ("bce", "mse")
@@ -54,11 +54,29 @@ class AutoencoderConfig(ModelConfig):
             )
 
 
+def _bundled(name: str, title: str, corruption: str, noise_level: float) -> Recipe:
+    return Recipe(
+        name=name,
+        family="autoencoder",
+        dataset="mnist5k",
+        title=title,
+        model_config={"corruption": corruption, "noise_level": noise_level},
+        train={"epochs": 60, "seed": 0, "grad_clip": 10.0},  # as the bundled runs were trained
+    )
+
+
 class Autoencoder(DULModel):
     """x → encoder → z (latent_dim) → decoder → x̂; trained on corrupted inputs when denoising."""
 
     family = "autoencoder"
     config_cls = AutoencoderConfig
+    title = "Convolutional autoencoder (plain or denoising)"
+    description = "Compresses images to a latent vector and back; the denoising variant learns to undo noise."
+    recipes = (
+        _bundled("autoencoder-mnist5k-denoising", "Denoising AE (mixed noise)", "mixed", 0.6),
+        _bundled("autoencoder-mnist5k-plain", "Plain AE (no noise in training)", "none", 0.0),
+    )
+    tiny_config = {"latent_dim": 3, "base_channels": 4}
 
     def __init__(self, config: AutoencoderConfig) -> None:
         super().__init__(config)
@@ -70,15 +88,19 @@ class Autoencoder(DULModel):
     def is_denoising(self) -> bool:
         return self.config.corruption != "none" and self.config.noise_level > 0
 
+    # inference verbs run without gradients; the loss calls the networks directly
+    @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)  # (B, latent_dim)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)  # (B, C, H, W)
 
+    @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.decode_logits(z))
 
+    @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """Clean estimate of x (which may itself be noisy): the denoiser's output."""
         return self.decode(self.encode(x))
@@ -92,7 +114,7 @@ class Autoencoder(DULModel):
     def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         x = batch.x  # (B, C, H, W) clean targets
         x_in = self.corrupt(x) if self.is_denoising else x
-        logits = self.decode_logits(self.encode(x_in))
+        logits = self.decoder(self.encoder(x_in))  # (B, C, H, W)
         if self.config.reconstruction_loss == "bce":
             # summed over pixels, averaged over images: nats per image, comparable across image sizes
             loss = F.binary_cross_entropy_with_logits(logits.float(), x, reduction="sum") / x.shape[0]

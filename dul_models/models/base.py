@@ -1,7 +1,9 @@
-"""What every model family shares: the config base class, the batch, and the training-step contract.
+"""What every model family shares: the config base class, batches, recipes and the training-step contract.
 
 The Trainer knows nothing about a family beyond these methods, so a new family plugs into the loop,
-the checkpoints, the CLI and the app's training panel by implementing them.
+the checkpoints, the CLI and the app's training panel by implementing them. What a batch *is* belongs
+to the family (`batch_source`): two augmented views, an N-way K-shot episode or a labelled + unlabelled
+pair plug in without touching the loop.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin
 
 import torch
 from torch import nn
 
-from dul_models.data import ImageDataset
+from dul_models.data import ImageDataset, to_float
 from dul_models.devices import autocast
 from dul_models.errors import ConfigError
 
@@ -99,10 +102,58 @@ def config_from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
 
 @dataclass
 class Batch:
-    """One minibatch: images as float in [0, 1] on the training device, and labels (-1 = none)."""
+    """One minibatch: images as float in [0, 1] on the training device, and labels (-1 = none).
+
+    Families whose batches carry more (a second view, an episode's query set) subclass it.
+    """
 
     x: torch.Tensor  # (B, C, H, W)
     y: torch.Tensor  # (B,)
+
+
+def uniform_batches(
+    x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+) -> Iterator[Batch]:
+    """Endless labelled batches drawn by index from tensors already on the device, reshuffled every epoch.
+
+    `x` may be uint8 (4× smaller on the device); each batch is converted to float in [0, 1] on its own.
+    """
+    n = x.shape[0]
+    if batch_size > n:
+        raise ConfigError(f"batch_size {batch_size} is larger than the {n} training images")
+    while True:
+        order = torch.randperm(n, generator=generator).to(x.device)
+        for start in range(0, n - batch_size + 1, batch_size):
+            idx = order[start : start + batch_size]
+            yield Batch(x=to_float(x[idx]), y=y[idx])
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one bundled run is trained, kept beside its family; `requires` names runs that must exist first."""
+
+    name: str
+    family: str
+    dataset: str
+    title: str
+    model_config: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+
+
+# The verbs a family may offer; its capabilities are the ones its class really defines.
+VERBS = (
+    "encode",
+    "decode",
+    "reconstruct",
+    "embed",
+    "sample",
+    "generate",
+    "interpolate",
+    "traverse",
+    "log_prob",
+    "classify",
+)
 
 
 class DULModel(nn.Module):
@@ -110,6 +161,11 @@ class DULModel(nn.Module):
 
     family: ClassVar[str] = ""
     config_cls: ClassVar[type[ModelConfig]] = ModelConfig
+    title: ClassVar[str] = ""  # the app's pickers and the CLI show these
+    description: ClassVar[str] = ""
+    recipes: ClassVar[tuple[Recipe, ...]] = ()  # the family's bundled runs
+    tiny_config: ClassVar[dict[str, Any]] = {}  # smallest config exercising every layer (contract test)
+    evaluators: ClassVar[tuple[str, ...]] = ()  # outside-resource evaluators the builder should inject
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -122,6 +178,19 @@ class DULModel(nn.Module):
     def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         """The scalar to minimise and the metrics to log for this batch."""
         raise NotImplementedError
+
+    def batch_source(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+    ) -> Iterator[Batch]:
+        """The batches this family trains on (default: uniform labelled batches); x is the train split."""
+        return uniform_batches(x, y, batch_size, generator)
+
+    def refresh(self) -> None:
+        """Bring state derived from the weights up to date before inference or saving (no-op by default).
+
+        The Trainer calls it before every evaluation, preview and checkpoint, in the training thread, so
+        a loaded model is always current and never needs a lock.
+        """
 
     def make_optimizers(self) -> list[torch.optim.Optimizer]:
         return [torch.optim.Adam(self.parameters(), lr=self.config.lr)]

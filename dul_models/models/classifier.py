@@ -19,7 +19,7 @@ from torch import nn
 
 from dul_models.data import ImageDataset
 from dul_models.errors import ConfigError
-from dul_models.models.base import Batch, DULModel, ModelConfig
+from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
 
 
 @dataclass
@@ -64,6 +64,20 @@ class Classifier(DULModel):
 
     family = "classifier"
     config_cls = ClassifierConfig
+    title = "Small CNN classifier (feature space for sample metrics)"
+    description = (
+        "Trained on the dataset's labels; its features score generated samples (FID, class histogram)."
+    )
+    recipes = (
+        Recipe(
+            name="classifier-mnist5k",
+            family="classifier",
+            dataset="mnist5k",
+            title="CNN classifier (features for FID)",
+            train={"epochs": 30, "seed": 0},
+        ),
+    )
+    tiny_config = {"base_channels": 4, "feature_dim": 8}
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__(config)
@@ -87,13 +101,18 @@ class Classifier(DULModel):
         h = self.conv(x).flatten(1)  # (B, 2b·H/4·W/4)
         return F.relu(self.fc(h))
 
-    embed = features
+    @torch.no_grad()
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)  # (B, feature_dim)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.features(x)))  # (B, num_classes)
 
+    @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x), dim=1)
+
+    classify = predict_proba  # the verb: class probabilities (B, num_classes)
 
     def prepare(self, dataset: ImageDataset) -> None:
         if not dataset.has_labels:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from dul_models.errors import ConfigError
-from dul_models.models.base import Batch, DULModel, ModelConfig
+from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
 from dul_models.models.blocks import ConvDecoder, ConvEncoder
 
 LIKELIHOODS = ("bernoulli", "continuous_bernoulli")
@@ -71,11 +71,60 @@ def gaussian_log_prob(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor)
     return -0.5 * (LOG_2PI + logvar + (z - mean).pow(2) / logvar.exp()).sum(-1)
 
 
+def _recipe(name: str, dataset: str, title: str, model_config: dict, **train: Any) -> Recipe:
+    train = {"eval_every": 500, "seed": 0, **train}
+    return Recipe(
+        name=name, family="vae", dataset=dataset, title=title, model_config=model_config, train=train
+    )
+
+
 class VAE(DULModel):
     """x → encoder → (μ, log σ²) → z = μ + σ·ε → decoder → logits of p(x|z)."""
 
     family = "vae"
     config_cls = VAEConfig
+    title = "Variational autoencoder (VAE / β-VAE)"
+    description = (
+        "A probabilistic autoencoder: traverse and map its latent space, sample, and bound log p(x)."
+    )
+    tiny_config = {"latent_dim": 3, "base_channels": 4}
+    recipes = (
+        # the final evaluation is the published protocol: IWAE with k = 1000 on the whole test split. The
+        # shallow blocks reached 99.4 nats (60 epochs, constant lr); one residual block per resolution each
+        # way and a cosine lr decay are what bring it under 95
+        _recipe(
+            "vae-mnist5k-z16",
+            "mnist5k",
+            "VAE, 16-D latent (Bernoulli, β = 1)",
+            {"latent_dim": 16, "depth": 1},
+            epochs=150,
+            lr_schedule="cosine",
+        ),
+        _recipe(
+            "vae-mnist5k-z2",
+            "mnist5k",
+            "VAE, 2-D latent (for the manifold)",
+            {"latent_dim": 2},
+            epochs=40,
+            full_final_eval=False,
+        ),
+        _recipe(  # IWAE k = 50 at the end: the shapes runs are for disentanglement, not likelihood
+            "vae-shapes-beta1",
+            "shapes",
+            "VAE on shapes (β = 1)",
+            {"latent_dim": 10, "beta": 1.0},
+            epochs=80,
+            full_final_eval=False,
+        ),
+        _recipe(
+            "vae-shapes-beta4",
+            "shapes",
+            "β-VAE on shapes (β = 4)",
+            {"latent_dim": 10, "beta": 4.0},
+            epochs=80,
+            full_final_eval=False,
+        ),
+    )
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
@@ -111,35 +160,46 @@ class VAE(DULModel):
             return torch.sigmoid(logits)
         return torch.distributions.ContinuousBernoulli(logits=logits, validate_args=False).mean
 
-    # ---- the verbs ------------------------------------------------------------------------------
+    # ---- the verbs (inference: no gradients; the loss calls `posterior` and the decoder) ---------
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posterior q(z|x): its mean and log-variance, each (B, latent_dim)."""
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """q(z|x): its mean and log-variance, each (B, latent_dim), with gradients (for the loss)."""
         h = self.encoder(x)  # (B, 2·latent_dim)
         mean, logvar = h.chunk(2, dim=1)
         return mean, logvar.clamp(-12.0, 8.0)  # keeps exp() finite early in training
 
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior q(z|x): its mean and log-variance, each (B, latent_dim)."""
+        return self.posterior(x)
+
+    @torch.no_grad()
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encode(x)[0]  # (B, latent_dim): the posterior mean
+        return self.posterior(x)[0]  # (B, latent_dim): the posterior mean
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)  # (B, C, H, W)
 
+    @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.mean_image(self.decode_logits(z))
 
+    @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.embed(x))
 
+    @torch.no_grad()
     def sample(
-        self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None
+        self, n: int, *, generator: torch.Generator | None = None, temperature: float = 1.0
     ) -> torch.Tensor:
         """n images decoded from z ~ N(0, temperature² I)."""
         if n < 1 or not temperature >= 0:
             raise ConfigError(f"need n >= 1 and temperature >= 0, got n={n}, temperature={temperature}")
-        z = torch.randn(n, self.config.latent_dim, generator=generator, device=self.device)
+        device = self.device if generator is None else generator.device
+        z = torch.randn(n, self.config.latent_dim, generator=generator, device=device).to(self.device)
         return self.decode(temperature * z)
 
+    @torch.no_grad()
     def traverse(self, z: torch.Tensor, dim: int, values: torch.Tensor) -> torch.Tensor:
         """Decode copies of one code z (latent_dim,) with dimension `dim` set to each of `values`."""
         if not 0 <= dim < self.config.latent_dim:
@@ -148,6 +208,7 @@ class VAE(DULModel):
         codes[:, dim] = values.to(codes)
         return self.decode(codes)
 
+    @torch.no_grad()
     def interpolate(
         self, z0: torch.Tensor, z1: torch.Tensor, steps: int, mode: str = "linear"
     ) -> torch.Tensor:
@@ -169,7 +230,7 @@ class VAE(DULModel):
 
     def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         x = torch.bernoulli(batch.x) if self.binarised else batch.x  # fresh binarisation every step
-        mean, logvar = self.encode(x)
+        mean, logvar = self.posterior(x)
         z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()  # reparameterisation
         recon = -self.log_likelihood(self.decode_logits(z).float(), x).mean()  # nats per image
         kl = gaussian_kl(mean.float(), logvar.float()).sum(1).mean()

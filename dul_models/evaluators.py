@@ -1,0 +1,120 @@
+"""Monitors the Trainer runs beside a model's own `evaluate`, built by whoever builds the Trainer.
+
+Some numbers need a resource from outside the model: FID needs the dataset's classifier, a kNN
+monitor needs a bank of labelled training images. A model never reads the runs folder; it names the
+evaluators it wants (`DULModel.evaluators`) and the CLI, a training job or a bundle recipe builds them
+here (`build_evaluators`) and hands them to the Trainer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import torch
+
+from dul_models.checkpoints import list_runs, load_run
+from dul_models.data import ImageDataset, to_float
+from dul_models.errors import ConfigError
+from dul_models.models import DULModel
+from dul_models.sample_quality import SampleScorer
+
+
+class Evaluator(Protocol):
+    """Called with the model in eval mode on a test split (x float in [0, 1] on the model's device)."""
+
+    name: str
+    options: tuple[str, ...]  # evaluation options it accepts (`eval --set KEY=VALUE`)
+
+    def __call__(
+        self, model: DULModel, x: torch.Tensor, y: torch.Tensor, *, quick: bool, **options: Any
+    ) -> dict[str, Any]: ...
+
+
+def load_scorer(dataset: ImageDataset, device: torch.device | str) -> tuple[SampleScorer | None, str | None]:
+    """The dataset's first classifier run as a fitted SampleScorer, or None and a note saying what to do."""
+    runs = list_runs(family="classifier", dataset=dataset.name)
+    if not runs:
+        return None, (
+            f"no classifier run for {dataset.name}: FID and class metrics skipped "
+            f"(train one: python -m dul_models train classifier --dataset {dataset.name})"
+        )
+    run = load_run(runs[0].path, device=device)
+    scorer = SampleScorer(run.model, name=run.info.name, test_accuracy=runs[0].metrics.get("accuracy"))
+    return scorer.fit(to_float(dataset.train.x).to(device)), None
+
+
+class SampleQuality:
+    """FID of samples vs the test images and the class histogram of samples, in classifier features.
+
+    n samples = the training-set size (at most 500 when quick); the same fixed z every evaluation.
+    """
+
+    name = "sample_quality"
+    options = ("n_samples", "min_share", "seed")
+
+    def __init__(self, scorer: SampleScorer | None, note: str | None = None) -> None:
+        self.scorer, self.note = scorer, note
+
+    def __call__(
+        self, model: DULModel, x: torch.Tensor, y: torch.Tensor, *, quick: bool, **options: Any
+    ) -> dict[str, Any]:
+        if self.scorer is None:
+            return {"fid_note": self.note}
+        n_train = self.scorer.train_features_.shape[0]
+        n = int(options.get("n_samples") or (min(500, x.shape[0]) if quick else n_train))
+        if not 2 <= n <= n_train:
+            raise ConfigError(f"n_samples must be in 2..{n_train}, got {n}")
+        samples, labels = model.many_samples(n, int(options.get("seed", 1234)))
+        return self.scorer.score(samples, x, options.get("min_share"), labels)
+
+
+class KNNMonitor:
+    """Accuracy of a k-nearest-neighbour vote (cosine) in the model's `embed` space: the standard
+    label-free progress signal for representation learning (Wu et al., CVPR 2018).
+
+    The bank is labelled training images; the test images are classified by their k nearest bank entries.
+    """
+
+    name = "knn"
+    options = ("k",)
+
+    def __init__(
+        self, x_bank: torch.Tensor, y_bank: torch.Tensor, k: int = 20, bank_items: int = 2000
+    ) -> None:
+        if k < 1:
+            raise ConfigError(f"k must be a positive integer, got {k}")
+        self.x_bank, self.y_bank, self.k = x_bank[:bank_items], y_bank[:bank_items], k
+
+    @torch.no_grad()
+    def __call__(
+        self, model: DULModel, x: torch.Tensor, y: torch.Tensor, *, quick: bool, **options: Any
+    ) -> dict[str, Any]:
+        k = int(options.get("k", self.k))
+        bank = _normalised_embedding(model, to_float(self.x_bank).to(x.device))  # (M, D)
+        queries = _normalised_embedding(model, x)  # (N, D)
+        nearest = (queries @ bank.T).topk(min(k, bank.shape[0]), dim=1).indices  # (N, k)
+        votes = self.y_bank.to(x.device)[nearest]  # (N, k)
+        predicted = torch.mode(votes, dim=1).values
+        return {"knn_acc": float((predicted == y).float().mean()), "knn_k": k}
+
+
+def _normalised_embedding(model: DULModel, x: torch.Tensor) -> torch.Tensor:
+    chunks = [model.embed(x[s : s + 500]).float() for s in range(0, x.shape[0], 500)]
+    return torch.nn.functional.normalize(torch.cat(chunks), dim=1)
+
+
+def build_evaluators(model: DULModel, dataset: ImageDataset, device: torch.device | str) -> list[Evaluator]:
+    """The evaluators a model asks for, built with what they need from the dataset and the runs folder."""
+    built: list[Evaluator] = []
+    for name in model.evaluators:
+        if name == "sample_quality":
+            built.append(SampleQuality(*load_scorer(dataset, device)))
+        elif name == "knn":
+            if not dataset.has_labels:
+                continue  # no labels, no kNN accuracy: the model's own metrics still run
+            built.append(KNNMonitor(dataset.train.x, dataset.train.y))
+        else:
+            raise ConfigError(
+                f"unknown evaluator {name!r} asked for by {model.family}; known: sample_quality, knn"
+            )
+    return built
