@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

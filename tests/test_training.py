@@ -133,7 +133,10 @@ def test_preview_timeline_is_thinned_but_keeps_first_and_last(digits):
     steps = [step for step, _, _ in trainer.previews]
     assert steps[0] == 0 and steps[-1] == 120 and len(steps) <= 48
     assert steps == sorted(set(steps))
-    assert trainer.preview[0].shape == trainer.previews[-1][1].shape
+    images, nrow = trainer.preview  # the latest frame is the trained model's own preview
+    expected, expected_nrow = trainer.model.eval().preview(trainer.preview_x)
+    assert torch.equal(images, expected) and nrow == expected_nrow
+    assert not torch.equal(trainer.previews[0][1], images)  # and training changed it
 
 
 def test_a_family_supplies_its_own_batches(digits):

@@ -107,12 +107,17 @@ def test_evaluate_reports_named_metrics_and_iwae_bounds():
     assert sum(metrics["kl_per_dim"]) == pytest.approx(metrics["kl"], rel=1e-3)
     assert metrics["iwae_nll"] <= metrics["neg_elbo"] + 1e-3  # the IWAE bound is tighter than the ELBO
     assert metrics["bits_per_dim"] == pytest.approx(metrics["iwae_nll"] / (math.log(2) * 64))
-    assert 0 <= metrics["active_units"] <= 3
+    binary = torch.bernoulli(x, generator=torch.Generator().manual_seed(0))  # the evaluation's binarisation
+    means = model.encode(binary)[0]
+    assert metrics["active_units"] == int((means.var(0) > 0.01).sum())  # Burda et al.'s definition
     again = model.evaluate(x, torch.zeros(7, dtype=torch.long), iwae_k=64)
     assert again["iwae_nll"] == metrics["iwae_nll"]  # fixed-seed binarisation and samples
     assert model.evaluate(x, x[:, 0, 0, 0].long(), quick=True)["iwae_k"] == 50
     with pytest.raises(ConfigError, match="iwae_k"):
         model.evaluate(x, x[:, 0, 0, 0].long(), samples=3)
+    with torch.no_grad():  # a model whose codes ignore the input has no active unit
+        model.encoder.fc.weight.zero_()
+    assert model.evaluate(x, torch.zeros(7, dtype=torch.long), iwae_k=2)["active_units"] == 0
 
 
 def test_iwae_chunking_gives_the_same_bound(monkeypatch):
