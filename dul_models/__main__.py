@@ -1,4 +1,4 @@
-"""Command line: `python -m dul_models datasets | train | eval | list | bundle`.
+"""Command line: `python -m dul_models datasets | train | eval | list | embed | probe | bundle`.
 
 Everything the app does with models can be done from here; bad input exits with code 2 and one line
 that says what was wrong and what is allowed.
@@ -181,6 +181,28 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_embed(args: argparse.Namespace) -> int:
+    from dul_models.data import get_dataset
+    from dul_models.devices import configure_threads
+    from dul_models.encoders import EXPORT_FORMATS, features, parse_encoder, write_features
+
+    out = Path(args.out)
+    if out.suffix.lower() not in EXPORT_FORMATS:
+        raise ConfigError(f"--out must end in one of {', '.join(EXPORT_FORMATS)}, got {out.name!r}")
+    spec = parse_encoder(args.encoder)
+    dataset = get_dataset(args.dataset)
+    configure_threads()
+    vectors = features(spec, dataset, args.split, args.device)
+    labels = getattr(dataset, args.split).y.numpy()
+    for path in write_features(out, vectors, labels):
+        print(path)
+    print(
+        f"{vectors.shape[0]} × {vectors.shape[1]} features of {args.dataset}/{args.split} by {spec.label}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_bundle(args: argparse.Namespace) -> int:
     from dul_models.bundled import build_bundled
     from dul_models.devices import configure_threads
@@ -227,6 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--family", choices=list(FAMILIES))
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_list)
+
+    embed = sub.add_parser(
+        "embed", help="write an encoder's features of a dataset split (.npz, .csv or .tsv)"
+    )
+    embed.add_argument("encoder", help="pixels, pca, random or a run folder whose family embeds")
+    embed.add_argument("--dataset", default=DEFAULT_DATASET)
+    embed.add_argument("--split", default="test", help="train or test")
+    embed.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    embed.add_argument("--out", required=True, help="FILE.npz, FILE.csv or FILE.tsv (+ FILE-metadata.tsv)")
+    embed.set_defaults(func=cmd_embed)
 
     bundle = sub.add_parser("bundle", help="(maintainers) retrain the bundled runs in checkpoints/")
     bundle.add_argument("names", nargs="*")

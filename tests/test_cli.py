@@ -92,3 +92,45 @@ def test_corrupt_run_exits_2(tmp_path):
     (tmp_path / "config.json").write_text("{broken")
     result = run_cli("eval", str(tmp_path))
     assert result.returncode == 2 and "not valid JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+EMBEDDING_RUNS = {"vae-mnist5k-z16": 16, "autoencoder-mnist5k-denoising": 32, "classifier-mnist5k": 128}
+
+
+@pytest.mark.parametrize("encoder", ["pixels", "pca", "random", *(str(BUNDLED / r) for r in EMBEDDING_RUNS)])
+def test_embed_writes_all_three_formats(encoder, tmp_path, capsys):
+    import numpy as np
+
+    run = encoder.rsplit("/", 1)[-1]
+    dataset = "mnist5k" if run in EMBEDDING_RUNS else "digits"
+    for ending in (".npz", ".csv", ".tsv"):
+        out = tmp_path / f"features{ending}"
+        assert main(["embed", encoder, "--dataset", dataset, "--out", str(out)]) == 0
+        assert out.is_file()
+    arrays = np.load(tmp_path / "features.npz")
+    n, dim = arrays["features"].shape
+    assert n == (1000 if dataset == "mnist5k" else 360) and arrays["index"].tolist() == list(range(n))
+    assert dim == {"pixels": 64, "pca": 50, "random": 128, **EMBEDDING_RUNS}[run]
+    csv_lines = (tmp_path / "features.csv").read_text().splitlines()
+    assert len(csv_lines) == n + 1 and csv_lines[0].startswith("index,label,f0")
+    assert len((tmp_path / "features.tsv").read_text().splitlines()) == n
+    metadata = (tmp_path / "features-metadata.tsv").read_text().splitlines()
+    assert metadata[0] == "index\tlabel" and len(metadata) == n + 1
+    assert [int(line.split("\t")[1]) for line in metadata[1:]] == arrays["labels"].tolist()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["embed", "sift", "--out", "x.npz"], "unknown encoder 'sift'"),
+        (["embed", "pixels", "--dataset", "imagenet", "--out", "x.npz"], "unknown dataset 'imagenet'"),
+        (["embed", "pixels", "--split", "val", "--out", "x.npz"], "unknown split 'val'"),
+        (["embed", "pixels", "--out", "x.json"], "--out must end in one of .npz, .csv, .tsv"),
+        (["embed", str(BUNDLED / "dcgan-mnist5k"), "--out", "x.npz"], "has no embedding"),
+    ],
+)
+def test_embed_bad_input_exits_2_with_one_line(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
