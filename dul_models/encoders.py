@@ -106,7 +106,19 @@ def features(
     spec: EncoderSpec, dataset: ImageDataset, split: str, device: str | torch.device = "cpu"
 ) -> np.ndarray:
     """(N, D) float32 features of one split of a dataset under an encoder (rows in the split's order)."""
-    x = _split(dataset, split).x
+    return encode_images(spec, dataset, _split(dataset, split).x, device)
+
+
+def encode_images(
+    spec: EncoderSpec, dataset: ImageDataset, x: torch.Tensor, device: str | torch.device = "cpu"
+) -> np.ndarray:
+    """(N, D) float32 features of any images shaped like the dataset's (an upload, a selection).
+
+    PCA is fitted on the dataset's training split, as a probe would be; a run must have been trained on
+    this dataset (its features of other images would mean little).
+    """
+    if tuple(x.shape[1:]) != tuple(dataset.image_shape):
+        raise ConfigError(f"images must be shaped {dataset.image_shape}, got {tuple(x.shape[1:])}")
     if spec.kind == "pixels":
         return _pixels(x)
     if spec.kind == "pca":
@@ -114,7 +126,7 @@ def features(
 
         train = _pixels(dataset.train.x)
         components = min(PCA_COMPONENTS, *train.shape)
-        pca = PCA(n_components=components, random_state=0).fit(train)  # fitted on train, as a probe would be
+        pca = PCA(n_components=components, random_state=0).fit(train)
         return pca.transform(_pixels(x)).astype(np.float32)
     target = pick_device(device) if isinstance(device, str) else device
     if spec.kind == "random":

@@ -11,6 +11,7 @@ from dul_models import checkpoints
 from dul_models.data import to_float
 from dul_models.encoders import (
     EncoderSpec,
+    encode_images,
     export_bytes,
     features,
     list_encoders,
@@ -61,6 +62,10 @@ def test_baseline_features(digits):
     assert np.allclose(random[:3], first.numpy(), atol=1e-6)
     with pytest.raises(ConfigError, match="unknown split 'val'"):
         features(EncoderSpec("pixels"), digits, "val")
+    # any images shaped like the dataset's (an upload) get the same encoder
+    assert np.allclose(encode_images(EncoderSpec("pca"), digits, digits.test.x[:5]), pca[:5], atol=1e-5)
+    with pytest.raises(ConfigError, match=r"shaped \(1, 8, 8\)"):
+        encode_images(EncoderSpec("pixels"), digits, torch.rand(2, 1, 28, 28))
 
 
 def test_run_features_are_the_models_embedding(digits, mnist5k, tmp_path):
