@@ -203,6 +203,28 @@ def cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from dul_models.data import get_dataset
+    from dul_models.devices import configure_threads
+    from dul_models.encoders import features, parse_encoder
+    from dul_models.probes import probe_report
+
+    spec = parse_encoder(args.encoder)
+    dataset = get_dataset(args.dataset)
+    configure_threads()
+    train_x = features(spec, dataset, "train", args.device)
+    test_x = features(spec, dataset, "test", args.device)
+    report = probe_report(train_x, dataset.train.y.numpy(), test_x, dataset.test.y.numpy())
+    result = {"encoder": spec.label, "dataset": args.dataset, **report}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        width = max(len(k) for k in result)
+        for key, value in result.items():
+            print(f"{key:<{width}}  {value:.4f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    return 0
+
+
 def cmd_bundle(args: argparse.Namespace) -> int:
     from dul_models.bundled import build_bundled
     from dul_models.devices import configure_threads
@@ -259,6 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     embed.add_argument("--out", required=True, help="FILE.npz, FILE.csv or FILE.tsv (+ FILE-metadata.tsv)")
     embed.set_defaults(func=cmd_embed)
+
+    probe = sub.add_parser("probe", help="kNN and linear-probe accuracy of an encoder's features")
+    probe.add_argument("encoder", help="pixels, pca, random or a run folder whose family embeds")
+    probe.add_argument("--dataset", default=DEFAULT_DATASET)
+    probe.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    probe.add_argument("--json", action="store_true", help="print one JSON object")
+    probe.set_defaults(func=cmd_probe)
 
     bundle = sub.add_parser("bundle", help="(maintainers) retrain the bundled runs in checkpoints/")
     bundle.add_argument("names", nargs="*")

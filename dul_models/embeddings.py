@@ -1,6 +1,18 @@
-"""Features from a model and their 2-D projections (PCA, t-SNE, UMAP) for the embedding maps."""
+"""Features from a model and their 2-D / 3-D projections (PCA, t-SNE, UMAP) for the embedding maps.
+
+PCA is instant and linear; t-SNE (van der Maaten & Hinton 2008) keeps neighbourhoods but cannot place new
+points; UMAP (McInnes et al. 2018) keeps neighbourhoods, can place new points, but compiles with numba in
+every new process. Slow projections go through a disk cache keyed by everything that changes the result.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -10,6 +22,13 @@ from dul_models.errors import ConfigError
 from dul_models.models import DULModel
 
 PROJECTIONS = ("pca", "tsne", "umap")
+DIMS = (2, 3)
+PARAMS = ("n_neighbors", "min_dist", "perplexity", "random_state")
+TSNE_CPU_LIMIT = 20_000  # above this a CPU t-SNE takes minutes: refuse and point at UMAP
+# Seconds per point of scikit-learn's Barnes-Hut t-SNE of 5,000 32-D vectors on a shared 2-core CPU: 21 s
+# for the denoising AE's codes of mnist5k (4.2 ms each), 83 s for Gaussian blobs (16.5 ms each; 2,000 of
+# them took 14.7 s). The cost per point grows with N, so both bounds underestimate larger N.
+TSNE_SECONDS_PER_POINT = (0.0042, 0.0165)
 
 
 def extract_features(model: DULModel, x: torch.Tensor, batch_size: int = 500) -> np.ndarray:
@@ -24,24 +43,240 @@ def extract_features(model: DULModel, x: torch.Tensor, batch_size: int = 500) ->
     return torch.cat(chunks).numpy()
 
 
-def project_2d(features: np.ndarray, method: str = "pca", random_state: int = 0) -> np.ndarray:
-    """(N, D) → (N, 2). PCA is instant; t-SNE and UMAP take seconds (UMAP compiles with numba once)."""
+# ----------------------------------------------------------------------------------------- validation
+
+
+def _as_features(features: np.ndarray, minimum: int = 3) -> np.ndarray:
+    features = np.ascontiguousarray(features, dtype=np.float32)
+    if features.ndim != 2 or features.shape[0] < minimum:
+        raise ConfigError(f"need at least {minimum} feature vectors shaped (N, D), got {features.shape}")
+    return features
+
+
+def _check_params(
+    n: int, d: int, method: str, dims: int, n_neighbors: int, min_dist: float, perplexity: float
+) -> None:
+    """Every parameter against its range, and the ones the method uses against the number of points."""
     if method not in PROJECTIONS:
         raise ConfigError(f"unknown projection {method!r}; choose from: {', '.join(PROJECTIONS)}")
-    features = np.asarray(features, dtype=np.float32)
-    if features.ndim != 2 or features.shape[0] < 3:
-        raise ConfigError(f"need at least 3 feature vectors shaped (N, D), got {features.shape}")
+    if dims not in DIMS:
+        raise ConfigError(f"dims must be 2 or 3, got {dims!r}")
+    if not isinstance(n_neighbors, (int, np.integer)) or not 2 <= n_neighbors <= 200:
+        raise ConfigError(f"n_neighbors must be an integer in 2..200, got {n_neighbors!r}")
+    if not 0.0 <= min_dist <= 1.0:
+        raise ConfigError(f"min_dist must be in 0..1, got {min_dist!r}")
+    if not 2.0 <= perplexity <= 100.0:
+        raise ConfigError(f"perplexity must be in 2..100, got {perplexity!r}")
+    if method == "umap" and n_neighbors >= n:
+        raise ConfigError(
+            f"n_neighbors must be in 2..{min(200, n - 1)} (fewer than the {n} points), got {n_neighbors}"
+        )
+    if method == "tsne" and perplexity >= n / 3:
+        raise ConfigError(
+            f"perplexity must be in 2..100 and below N/3 = {n / 3:.1f} for {n} points, got {perplexity}"
+        )
+    if method == "pca" and dims > min(n, d):
+        raise ConfigError(
+            f"PCA to {dims}-D needs at least {dims} points and {dims} feature dimensions, got {(n, d)}"
+        )
+
+
+# ----------------------------------------------------------------------------------------- projections
+
+
+class Projector:
+    """A projection fitted once, then reused to place new points (PCA, UMAP) beside the fitted ones."""
+
+    def __init__(
+        self,
+        method: str = "pca",
+        dims: int = 2,
+        *,
+        n_neighbors: int = 15,
+        min_dist: float = 0.1,
+        perplexity: float = 30.0,
+        random_state: int = 0,
+    ) -> None:
+        self.method = method
+        self.dims = dims
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.perplexity = perplexity
+        self.random_state = random_state
+
+    def _estimator(self):
+        if self.method == "pca":
+            from sklearn.decomposition import PCA
+
+            return PCA(n_components=self.dims, random_state=self.random_state)
+        if self.method == "tsne":
+            from sklearn.manifold import TSNE
+
+            return TSNE(self.dims, perplexity=self.perplexity, init="pca", random_state=self.random_state)
+        import umap
+
+        return umap.UMAP(
+            n_components=self.dims,
+            n_neighbors=int(self.n_neighbors),
+            min_dist=self.min_dist,
+            random_state=self.random_state,
+        )
+
+    def fit(self, features: np.ndarray) -> Projector:
+        """Fit on (N, D) features; the (N, dims) map is `embedding_`."""
+        features = _as_features(features)
+        _check_params(
+            *features.shape, self.method, self.dims, self.n_neighbors, self.min_dist, self.perplexity
+        )
+        self.estimator_ = self._estimator()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*n_jobs.*overridden.*")  # UMAP: seeded → one thread
+            self.embedding_ = np.asarray(self.estimator_.fit_transform(features), dtype=np.float32)
+        self.n_features_in_ = features.shape[1]
+        return self
+
+    def fit_transform(self, features: np.ndarray) -> np.ndarray:
+        return self.fit(features).embedding_
+
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        """Place new (M, D) points in the fitted map: PCA exactly, UMAP by its learned neighbourhood graph."""
+        if self.method == "tsne":
+            raise ConfigError("t-SNE cannot place new points; use PCA or UMAP")
+        if not hasattr(self, "estimator_"):
+            raise ConfigError("this Projector is not fitted yet; call fit(features) first")
+        features = _as_features(features, minimum=1)
+        if features.shape[1] != self.n_features_in_:
+            raise ConfigError(f"fitted on {self.n_features_in_}-D features, got {features.shape[1]}-D")
+        return np.asarray(self.estimator_.transform(features), dtype=np.float32)
+
+
+def project(
+    features: np.ndarray,
+    method: str = "pca",
+    dims: int = 2,
+    *,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    perplexity: float = 30.0,
+    random_state: int = 0,
+) -> np.ndarray:
+    """(N, D) → (N, dims) float32 by PCA, t-SNE or UMAP; every parameter checked before any work."""
+    projector = Projector(
+        method,
+        dims,
+        n_neighbors=n_neighbors,
+        min_dist=min_dist,
+        perplexity=perplexity,
+        random_state=random_state,
+    )
+    return projector.fit(features).embedding_
+
+
+def project_2d(features: np.ndarray, method: str = "pca", random_state: int = 0) -> np.ndarray:
+    """(N, D) → (N, 2), with t-SNE perplexity and UMAP neighbours shrunk to fit small N (the pages' call)."""
+    features = _as_features(features)
+    if method not in PROJECTIONS:
+        raise ConfigError(f"unknown projection {method!r}; choose from: {', '.join(PROJECTIONS)}")
     if features.shape[1] == 2 and method == "pca":
         return features.copy()  # already 2-D: show the latent space itself, not a rotation of it
-    if method == "pca":
-        from sklearn.decomposition import PCA
+    n = features.shape[0]
+    return project(
+        features,
+        method,
+        2,
+        n_neighbors=max(2, min(15, n - 1)),
+        perplexity=min(30.0, (n - 1) / 3),
+        random_state=random_state,
+    )
 
-        return PCA(n_components=2, random_state=random_state).fit_transform(features).astype(np.float32)
-    if method == "tsne":
-        from sklearn.manifold import TSNE
 
-        perplexity = min(30.0, (features.shape[0] - 1) / 3)
-        return TSNE(2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(features)
-    import umap
+def check_tsne_size(n: int, device_type: str) -> None:
+    """Refuse a CPU t-SNE that would run for minutes, saying how long and what to use instead.
 
-    return umap.UMAP(n_components=2, random_state=random_state).fit_transform(features).astype(np.float32)
+    scikit-learn's t-SNE always runs on the CPU; the app calls this before `project` when the session's
+    device is the CPU (a machine with an accelerator has the cores to spare).
+    """
+    if device_type == "cpu" and n > TSNE_CPU_LIMIT:
+        low, high = (n * rate / 60 for rate in TSNE_SECONDS_PER_POINT)
+        raise ConfigError(
+            f"t-SNE of {n:,} points on CPU would take about {low:.0f}-{high:.0f} min or more (limit "
+            f"{TSNE_CPU_LIMIT:,} points); use UMAP, which maps them in a fraction of that, or fewer points"
+        )
+
+
+def kmeans_labels(features: np.ndarray, k: int, random_state: int = 0) -> np.ndarray:
+    """Cluster ids (N,) from k-means with 4 restarts: colours a map by what the features group together."""
+    from sklearn.cluster import KMeans
+
+    features = _as_features(features, minimum=1)
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= features.shape[0]:
+        raise ConfigError(f"k must be an integer in 1..{features.shape[0]} (the number of points), got {k!r}")
+    return (
+        KMeans(n_clusters=int(k), n_init=4, random_state=random_state).fit_predict(features).astype(np.int64)
+    )
+
+
+# ----------------------------------------------------------------------------------------- disk cache
+
+
+def cache_dir_default() -> Path:
+    """`DUL_CACHE_DIR`, else `projections/` in the data folder."""
+    configured = os.environ.get("DUL_CACHE_DIR", "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    from dul_models.data import data_dir
+
+    return data_dir() / "projections"
+
+
+def cache_key(key: tuple, features: np.ndarray, method: str, dims: int, params: dict[str, Any]) -> str:
+    """sha256 of everything that changes the result, including a sha1 of the features themselves."""
+    digest = hashlib.sha1(features.tobytes()).hexdigest()
+    text = repr((key, method, dims, sorted(params.items()), features.shape, digest))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read_cached(path: Path, n: int, dims: int) -> np.ndarray | None:
+    """The cached map, or None when the file is missing, unreadable, corrupt or of the wrong shape."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            embedding = np.asarray(data["embedding"], dtype=np.float32)
+    except Exception:  # noqa: BLE001 - any failure to read a cache file means: compute it again
+        return None
+    return embedding if embedding.shape == (n, dims) else None
+
+
+def cached_projection(
+    key: tuple,
+    features: np.ndarray,
+    method: str,
+    dims: int = 2,
+    *,
+    cache_dir: Path | str | None = None,
+    **params: Any,
+) -> np.ndarray:
+    """`project` through an `.npz` disk cache, so a t-SNE or UMAP map survives restarts of the app.
+
+    `key` names where the features came from (encoder, dataset, split); a corrupt cache file is recomputed.
+    """
+    from dul_models.checkpoints import atomic_write_bytes
+
+    unknown = sorted(set(params) - set(PARAMS))
+    if unknown:
+        raise ConfigError(
+            f"unknown projection parameter(s) {', '.join(unknown)}; allowed: {', '.join(PARAMS)}"
+        )
+    features = _as_features(features)
+    folder = Path(cache_dir) if cache_dir is not None else cache_dir_default()
+    path = folder / f"{cache_key(key, features, method, dims, params)}.npz"
+    cached = _read_cached(path, features.shape[0], dims)
+    if cached is not None:
+        return cached
+    embedding = project(features, method, dims, **params)
+    buffer = io.BytesIO()
+    np.savez(buffer, embedding=embedding)
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError as exc:  # a read-only cache folder costs speed, not the map
+        warnings.warn(f"could not cache the projection in {folder}: {exc}", stacklevel=2)
+    return embedding

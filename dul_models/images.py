@@ -28,3 +28,50 @@ def png_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def thumbnail_map(
+    coords: np.ndarray,
+    images: torch.Tensor | np.ndarray,
+    *,
+    size_px: int = 1600,
+    margin_px: int | None = None,
+) -> np.ndarray:
+    """Each image pasted at its point of a 2-D map: what a region of an embedding *looks like*, at a glance.
+
+    coords (N, 2) as plotted (x right, y up); images (N, C, H, W) float in [0, 1] or uint8, C = 1 or 3.
+    Returns (size_px, size_px, 3) uint8 on a dark background; later points are drawn on top of earlier ones.
+    `margin_px` (default half a thumbnail) keeps the outermost thumbnails off the edge.
+    """
+    from dul_models.errors import ConfigError
+
+    coords = np.asarray(coords, dtype=np.float64)
+    images = torch.as_tensor(images).detach().cpu()
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ConfigError(f"images must be shaped (N, C, H, W) with C = 1 or 3, got {tuple(images.shape)}")
+    if coords.shape != (images.shape[0], 2) or not np.isfinite(coords).all():
+        raise ConfigError(f"coords must be finite and shaped ({images.shape[0]}, 2), got {coords.shape}")
+    height, width = images.shape[2:]
+    margin = max(height, width) // 2 if margin_px is None else margin_px
+    span = size_px - 2 * margin - np.array([width, height])  # room for the top-left corners (x, y)
+    if margin < 0 or span.min() < 0:
+        raise ConfigError(
+            f"size_px must be at least {max(height, width) + 2 * margin} for {height}x{width} images "
+            f"and margin_px {margin} (margin_px >= 0), got size_px {size_px}"
+        )
+    if images.dtype != torch.uint8:
+        images = (images.float().clamp(0, 1) * 255).round().to(torch.uint8)
+    tiles = images.expand(-1, 3, -1, -1).permute(0, 2, 3, 1).numpy()  # (N, H, W, 3)
+
+    low, extent = coords.min(axis=0), np.ptp(coords, axis=0)
+    unit = np.divide(
+        coords - low, extent, out=np.full_like(coords, 0.5), where=extent > 0
+    )  # (N, 2) in [0, 1]
+    left = margin + np.rint(unit[:, 0] * span[0]).astype(np.int64)
+    top = margin + np.rint((1 - unit[:, 1]) * span[1]).astype(np.int64)  # y up, rows down
+
+    canvas = np.full((size_px, size_px, 3), 17, dtype=np.uint8)
+    # In order, so later points land on top (numpy's fancy-index assignment does not promise an order).
+    for tile, row, col in zip(tiles, top.tolist(), left.tolist(), strict=True):
+        canvas[row : row + height, col : col + width] = tile  # a slice copy per point: ~2 µs each
+    return canvas
