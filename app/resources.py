@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from dul_models.checkpoints import LoadedRun, load_run
+from dul_models.checkpoints import LoadedRun, load_run, run_archive
 from dul_models.data import ImageDataset, get_dataset, to_float
 from dul_models.devices import configure_threads, pick_device
 from dul_models.embeddings import extract_features, project_2d
@@ -51,8 +51,23 @@ def loaded_run(path: str, device: str) -> LoadedRun:
     return _loaded_run(path, _stamp(path), device)
 
 
-def test_images(name: str, device: str, limit: int | None = None) -> torch.Tensor:
-    return to_float(dataset(name).test.x[:limit]).to(pick_device(device))
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _run_zip(path: str, stamp: float) -> bytes:
+    return run_archive(Path(path))
+
+
+def run_zip(path: str) -> bytes:
+    """The run folder as zip bytes, built once per run (and again only when its weights change)."""
+    return _run_zip(path, _stamp(path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def test_images(name: str, device: str) -> torch.Tensor:
+    """The test split as floats on the device, made once per (dataset, device).
+
+    Shared by every session: treat it as read-only (index or slice it; `[:limit]` is a free view).
+    """
+    return to_float(dataset(name).test.x).to(pick_device(device))
 
 
 @st.cache_data(show_spinner="Measuring PSNR at every noise level…", max_entries=32)
@@ -68,7 +83,7 @@ def denoising_curve(
     denoisers = {label: loaded_run(path, device).model.reconstruct for label, path in runs}
     denoisers["median filter 3×3"] = median_filter
     with torch.no_grad():
-        return psnr_curve(denoisers, test_images(dataset_name, device, n), kind, levels)
+        return psnr_curve(denoisers, test_images(dataset_name, device)[:n], kind, levels)
 
 
 @st.cache_data(show_spinner="Encoding the test set…", max_entries=16)
@@ -82,7 +97,9 @@ def latent_map(path: str, dataset_name: str, device: str, method: str) -> tuple[
 @st.cache_resource(show_spinner="Loading the GAN…", max_entries=8)
 def _prepared_gan(path: str, stamp: float, dataset_name: str, device: str) -> LoadedRun:
     run = _loaded_run(path, stamp, device)
-    run.model.prepare(dataset(dataset_name))  # checks the dataset suits the run (labels for a conditional GAN)
+    run.model.prepare(
+        dataset(dataset_name)
+    )  # checks the dataset suits the run (labels for a conditional GAN)
     return run
 
 

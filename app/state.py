@@ -1,4 +1,11 @@
-"""Every st.session_state key the app uses, with typed getters, so pages never spell a key by hand."""
+"""Every shared st.session_state key the app uses, with typed getters, so pages never spell one by hand.
+
+Run choices and training jobs belong to a page and a role within it ("main", "plain", "encoder", ...):
+`run::<page>::<role>` and `job::<page>`. So picking a VAE run on the VAE page never changes the run
+another page uses in its own VAE role. The run choice is stored under a plain key, apart from the
+sidebar widget that edits it (`run-picker::<page>::<role>`), because Streamlit deletes a widget's state
+whenever a run does not draw it, i.e. as soon as the user visits another page.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,7 @@ from dul_models.data import DEFAULT_DATASET
 DATASET = "dataset"  # sidebar: dataset name
 DEVICE = "device"  # sidebar: "auto", "cuda", "mps" or "cpu"
 SEED = "seed"  # sidebar: global seed for sampling and training
-RUN_PREFIX = "run::"  # + family: the chosen run folder for that family's page
-JOB_PREFIX = "job::"  # + family: id of the last training job started from that family's page
+SEEN_FINISHED = "training-panel::seen-finished"  # ids of jobs whose end has already rebuilt the page
 
 
 def init_defaults() -> None:
@@ -31,22 +37,53 @@ def seed() -> int:
     return int(st.session_state.get(SEED, 0))
 
 
-def run_key(family: str, role: str = "main") -> str:
-    return f"{RUN_PREFIX}{family}::{role}"
+# --- run choices, per page and role ---------------------------------------------------------------
 
 
-def selected_run(family: str, role: str = "main") -> str | None:
-    value = st.session_state.get(run_key(family, role))
+def run_key(page: str, role: str = "main") -> str:
+    """The key that holds the chosen run folder (a str) for `role` on `page`; survives page switches."""
+    return f"run::{page}::{role}"
+
+
+def run_widget_key(page: str, role: str = "main") -> str:
+    """The key of the sidebar selectbox that edits `run_key(page, role)`."""
+    return f"run-picker::{page}::{role}"
+
+
+def selected_run(page: str, role: str = "main") -> str | None:
+    value = st.session_state.get(run_key(page, role))
     return str(value) if value else None
 
 
-def select_run(family: str, path: str, role: str = "main") -> None:
-    st.session_state[run_key(family, role)] = path
+def select_run(page: str, role: str, path: str) -> None:
+    st.session_state[run_key(page, role)] = str(path)
 
 
-def job_id(family: str) -> str | None:
-    return st.session_state.get(JOB_PREFIX + family)
+def remember_picked_run(page: str, role: str) -> None:
+    """on_change of the picker: copy the widget's new value into the lasting key."""
+    select_run(page, role, st.session_state[run_widget_key(page, role)])
 
 
-def set_job_id(family: str, value: str) -> None:
-    st.session_state[JOB_PREFIX + family] = value
+# --- training jobs, per page ----------------------------------------------------------------------
+
+
+def job_key(page: str) -> str:
+    return f"job::{page}"
+
+
+def job_id(page: str) -> str | None:
+    value = st.session_state.get(job_key(page))
+    return str(value) if value else None
+
+
+def set_job_id(page: str, value: str) -> None:
+    st.session_state[job_key(page)] = value
+
+
+def train_button_key(page: str, action: str) -> str:
+    """Keys of the train-live buttons: action is "start", "stop" or "use-<job id>"."""
+    return f"train::{page}::{action}"
+
+
+def jobs_seen_finished() -> set[str]:
+    return st.session_state.setdefault(SEEN_FINISHED, set())

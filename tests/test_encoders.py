@@ -69,7 +69,9 @@ def test_baseline_features(digits):
 
 
 def test_run_features_are_the_models_embedding(digits, mnist5k, tmp_path):
-    model = build_model("vae", {"image_shape": digits.image_shape, "latent_dim": 3, "base_channels": 4}, seed=0)
+    model = build_model(
+        "vae", {"image_shape": digits.image_shape, "latent_dim": 3, "base_channels": 4}, seed=0
+    )
     checkpoints.save_run(tmp_path / "vae", model, dataset="digits", seed=0, step=1)
     got = features(EncoderSpec("run", str(tmp_path / "vae")), digits, "test")
     expected = model.eval().embed(to_float(digits.test.x)).numpy()

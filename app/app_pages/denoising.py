@@ -8,25 +8,27 @@ import streamlit as st
 import torch
 
 from app import resources, state
-from app.components.charts import line_chart, scatter_2d
+from app.components.charts import line_chart
+from app.components.embedding_map import embedding_map
 from app.components.images import image_grid
-from app.components.model_picker import run_picker
+from app.components.runs import picked_run, run_download
 from app.components.sidebar import chosen_dataset
-from app.components.training_panel import PanelLabels, training_panel
-from dul_models.checkpoints import run_archive
-from dul_models.data import image_from_bytes
+from app.components.training_panel import PanelLabels, TrainRequest, train_live
+from app.components.uploads import uploaded_image
+from app.pages import page_of
 from dul_models.data.augment import BASIC_CORRUPTIONS, CORRUPTIONS, corrupt
 from dul_models.devices import pick_device
-from dul_models.errors import DULError
 from dul_models.evaluation import psnr
 from dul_models.training import TrainConfig
 
+PAGE = page_of(__file__).key
 FAMILY = "autoencoder"
 KIND_LABELS = {
     "gaussian": "Gaussian noise (σ)",
     "salt_pepper": "salt-and-pepper (fraction)",
     "masking": "masking (fraction)",
 }
+PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 st.title("🧽 Denoising autoencoders")
 st.markdown(
@@ -39,38 +41,29 @@ st.markdown(
 name, device, seed = state.dataset_name(), state.device_name(), state.seed()
 data = chosen_dataset()
 
-main = run_picker(FAMILY, name, label="Denoising AE", where=lambda r: r.config.get("corruption") != "none")
-plain = run_picker(
+main = picked_run(
+    PAGE,
+    "main",
     FAMILY,
-    name,
-    role="plain",
+    label="Denoising AE",
+    what="denoising autoencoder",
+    where=lambda r: r.config.get("corruption") != "none",
+)
+plain = picked_run(
+    PAGE,
+    "plain",
+    FAMILY,
     label="Plain AE (comparison)",
+    what="plain autoencoder",
     where=lambda r: r.config.get("corruption") == "none",
+    optional=True,
 )
 
-model = None
-if main is None:
-    st.info(
-        f"No denoising autoencoder has been trained on {name} yet: train one live at the bottom of this page."
-    )
-else:
-    try:
-        model = resources.loaded_run(str(main.path), device).model
-    except DULError as exc:
-        st.error(
-            f"Could not load {main.path}: {exc}. Pick another run in the sidebar or train a new one below."
-        )
-plain_model = None
-if plain is not None:
-    try:
-        plain_model = resources.loaded_run(str(plain.path), device).model
-    except DULError as exc:
-        st.warning(f"The comparison run could not be loaded: {exc}")
-
-if model is not None:
+if main is not None:
+    info, model = main.info, main.model
     st.caption(
-        f"Run: {main.label} · trained with {main.config['corruption']} noise up to {main.config['noise_level']} · "
-        f"latent size {main.config['latent_dim']} · test PSNR gain {main.metrics.get('psnr_gain_db', float('nan')):.1f} dB"
+        f"Run: {info.label} · trained with {info.config['corruption']} noise up to {info.config['noise_level']} · "
+        f"latent size {info.config['latent_dim']} · test PSNR gain {info.metrics.get('psnr_gain_db', float('nan')):.1f} dB"
     )
     st.header("Before and after")
     c1, c2, c3 = st.columns(3)
@@ -79,17 +72,15 @@ if model is not None:
         "Noise level", 0.0, 1.0, 0.5, 0.05, key="dn-level", help="σ for Gaussian, pixel fraction otherwise"
     )
     count = c3.slider("Images", 8, 32, 16, 8, key="dn-count")
-    generator = torch.Generator().manual_seed(seed)
-    picks = torch.randperm(len(data.test), generator=generator)[:count]
+    picks = torch.randperm(len(data.test), generator=torch.Generator().manual_seed(seed))[:count]
     x = resources.test_images(name, device)[picks.to(pick_device(device))]
     noisy = corrupt(x, kind, level, generator=torch.Generator(device=x.device).manual_seed(seed))
     with torch.no_grad():
         outputs = {"denoising AE": model.reconstruct(noisy)}
-        if plain_model is not None:
-            outputs["plain AE"] = plain_model.reconstruct(noisy)
-    columns = st.columns(2 + len(outputs))
+        if plain is not None:
+            outputs["plain AE"] = plain.model.reconstruct(noisy)
     panels = {"clean": x, "noisy input": noisy, **outputs}
-    for column, (label, images) in zip(columns, panels.items(), strict=True):
+    for column, (label, images) in zip(st.columns(len(panels)), panels.items(), strict=True):
         with column:
             score = "" if label == "clean" else f" · {psnr(images, x).mean():.1f} dB"
             image_grid(
@@ -108,9 +99,7 @@ if model is not None:
         horizontal=True,
         key="dn-curve-kind",
     )
-    runs = (("denoising AE", str(main.path)),) + (
-        (("plain AE", str(plain.path)),) if plain_model is not None else ()
-    )
+    runs = (("denoising AE", str(info.path)),) + ((("plain AE", str(plain.info.path)),) if plain else ())
     levels = tuple(
         round(v, 2) for v in np.linspace(0.1, 1.0, 10)
     )  # level 0 is a perfect 100 dB: off the chart
@@ -130,10 +119,6 @@ if model is not None:
     st.download_button("⬇ CSV", pd.DataFrame(rows).to_csv(index=False), f"psnr-{curve_kind}.csv", "text/csv")
 
     st.header("Your own image")
-    upload = st.file_uploader(
-        "PNG or JPEG, any size; it is converted to the dataset's format",
-        type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
-    )
     invert = st.radio(
         "Invert",
         ["auto", "yes", "no"],
@@ -141,76 +126,69 @@ if model is not None:
         key="dn-invert",
         help="MNIST digits are light on dark",
     )
-    if upload is not None:
-        try:
-            image = image_from_bytes(
-                upload.getvalue(), data.image_shape, invert={"auto": None, "yes": True, "no": False}[invert]
-            )
-        except DULError as exc:
-            st.error(f"{exc}. Try a PNG or JPEG of a single digit.")
-        else:
-            own = image.unsqueeze(0).to(x.device)
-            own_noisy = corrupt(
-                own, kind, level, generator=torch.Generator(device=x.device).manual_seed(seed)
-            )
-            with torch.no_grad():
-                own_out = model.reconstruct(own_noisy)
-            image_grid(
-                torch.cat([own, own_noisy, own_out]),
-                nrow=3,
-                scale=4,
-                caption="yours · noisy · denoised",
-                download_name="your-image-denoised.png",
-            )
+    own = uploaded_image(
+        "PNG or JPEG, any size; it is converted to the dataset's format",
+        data.image_shape,
+        key="dn-upload",
+        invert={"auto": None, "yes": True, "no": False}[invert],
+        device=x.device,
+        fallback="Try a PNG or JPEG of a single digit.",
+    )
+    if own is not None:
+        own_noisy = corrupt(
+            own[None], kind, level, generator=torch.Generator(device=x.device).manual_seed(seed)
+        )
+        with torch.no_grad():
+            own_out = model.reconstruct(own_noisy)
+        image_grid(
+            torch.cat([own[None], own_noisy, own_out]),
+            nrow=3,
+            scale=4,
+            caption="yours · noisy · denoised",
+            download_name="your-image-denoised.png",
+        )
 
     st.header("Latent space")
     method = st.radio(
         "Projection",
-        ["pca", "tsne", "umap"],
+        list(PROJECTIONS),
+        format_func=PROJECTIONS.get,
         horizontal=True,
         key="dn-proj",
         help="PCA is instant; t-SNE takes ~10 s and UMAP up to a minute the first time (numba compiles).",
     )
-    coords, labels = resources.latent_map(str(main.path), name, device, method)
-    st.plotly_chart(
-        scatter_2d(
-            coords,
-            labels,
-            data.class_names,
-            axis=method.upper(),
-            title=f"Codes of {len(labels):,} test images ({main.config['latent_dim']}-D → 2-D by {method.upper()})",
-        ),
+    coords, labels = resources.latent_map(str(info.path), name, device, method)
+    embedding_map(
+        coords,
+        resources.test_images(name, device),
+        labels,
+        data.class_names,
         key="dn-latent",
+        title=f"Codes of {len(labels):,} test images ({info.config['latent_dim']}-D → 2-D by {PROJECTIONS[method]})",
+        axis_titles=(f"{PROJECTIONS[method]} 1 of the code", f"{PROJECTIONS[method]} 2 of the code"),
+        file_stem=f"latent-{method}",
     )
-    frame = pd.DataFrame(
-        {
-            "index": np.arange(len(labels)),
-            "label": labels,
-            f"{method}_1": coords[:, 0],
-            f"{method}_2": coords[:, 1],
-        }
-    )
-    st.download_button("⬇ Embedding CSV", frame.to_csv(index=False), f"latent-{method}.csv", "text/csv")
+    run_download(info)
 
-    st.download_button(
-        "⬇ Download this run (.zip)", run_archive(main.path), f"{main.name}.zip", "application/zip"
+
+def train_controls() -> TrainRequest:
+    t1, t2, t3, t4 = st.columns(4)
+    kind = t1.selectbox("Training corruption", CORRUPTIONS, index=CORRUPTIONS.index("mixed"), key="tr-kind")
+    level = t2.slider("Noise level (max for mixed)", 0.0, 1.0, 0.6, 0.05, key="tr-level")
+    latent_dim = t3.select_slider("Latent size", [2, 4, 8, 16, 32, 64], 32, key="tr-latent")
+    epochs = t4.slider("Epochs", 1, 30, 5, key="tr-epochs")
+    return TrainRequest(
+        {"corruption": kind, "noise_level": level, "latent_dim": latent_dim},
+        TrainConfig(epochs=float(epochs), seed=seed, device=device, eval_every=100, full_final_eval=False),
+        title=f"AE {kind} {level:g}, z={latent_dim}",
     )
 
-st.header("Train live")
-st.markdown(
-    "Train a new autoencoder on the chosen dataset. The run is saved under your runs folder, never over a bundled run."
-)
-t1, t2, t3, t4 = st.columns(4)
-train_kind = t1.selectbox("Training corruption", CORRUPTIONS, index=CORRUPTIONS.index("mixed"), key="tr-kind")
-train_level = t2.slider("Noise level (max for mixed)", 0.0, 1.0, 0.6, 0.05, key="tr-level")
-latent_dim = t3.select_slider("Latent size", [2, 4, 8, 16, 32, 64], 32, key="tr-latent")
-epochs = t4.slider("Epochs", 1, 30, 5, key="tr-epochs")
-training_panel(
+
+train_live(
+    PAGE,
     FAMILY,
-    name,
-    {"corruption": train_kind, "noise_level": train_level, "latent_dim": latent_dim},
-    TrainConfig(epochs=float(epochs), seed=seed, device=device, eval_every=100, full_final_eval=False),
-    title=f"AE {train_kind} {train_level:g}, z={latent_dim}",
+    "Train a new autoencoder on the chosen dataset. The run is saved under your runs folder, never over a bundled run.",
+    train_controls,
     labels=PanelLabels(
         loss_title="reconstruction loss (nats per image)",
         eval_keys=("psnr_denoised_db", "psnr_noisy_db", "psnr_clean_db"),

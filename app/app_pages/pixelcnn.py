@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 
 from app import resources, state
+from app.components.charts import heatmap
 from app.components.images import image_grid
-from app.components.model_picker import run_picker
+from app.components.runs import picked_run, run_download
 from app.components.sidebar import chosen_dataset
-from app.components.training_panel import PanelLabels, training_panel
-from dul_models.data import image_from_bytes
+from app.components.training_panel import PanelLabels, TrainRequest, train_live
+from app.components.uploads import uploaded_image
+from app.pages import page_of
 from dul_models.errors import DULError
 from dul_models.images import grid_array
+from dul_models.likelihood import bits_per_dim, earlier_pixels_seen, log_relative_gradient, per_pixel_table
 from dul_models.training import TrainConfig
 
+PAGE = page_of(__file__).key
 FAMILY = "pixelcnn"
 
 st.title("🧩 PixelCNN")
@@ -31,37 +34,20 @@ st.markdown(
 name, device, seed = state.dataset_name(), state.device_name(), state.seed()
 data = chosen_dataset()
 
-picked = {  # "main" takes any run, so a run trained live (either variant) can be shown on the page
-    "main": run_picker(FAMILY, name, label="PixelCNN"),
-    "plain": run_picker(
+loaded = {  # "main" takes any run, so a run trained live (either variant) can be shown on the page
+    "main": picked_run(PAGE, "main", FAMILY, label="PixelCNN", what="PixelCNN"),
+    "plain": picked_run(
+        PAGE,
+        "plain",
         FAMILY,
-        name,
-        role="plain",
         label="Plain PixelCNN (blind-spot comparison)",
+        what="plain PixelCNN",
         where=lambda r: r.config.get("variant") == "plain",
+        optional=True,
     ),
 }
-models = {}
-for role, info in picked.items():
-    if info is None:
-        continue
-    try:
-        models[role] = resources.loaded_run(str(info.path), device).model
-    except DULError as exc:
-        st.error(f"Could not load {info.path}: {exc}. Pick another run in the sidebar or train one below.")
-
-
-def heatmap(z: np.ndarray, title: str, colorbar: str, zrange=(0.0, None), marker=None) -> go.Figure:
-    """An image-shaped heat map (row 0 at the top) with a titled colour bar."""
-    fig = go.Figure(
-        go.Heatmap(z=z, colorscale="Inferno", zmin=zrange[0], zmax=zrange[1], colorbar={"title": colorbar})
-    )
-    if marker is not None:
-        fig.add_scatter(x=[marker[1]], y=[marker[0]], mode="markers", marker={"color": "cyan", "size": 10})
-    fig.update_layout(title=title, height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False)
-    fig.update_xaxes(title="column (pixel)")
-    fig.update_yaxes(title="row (pixel)", autorange="reversed", scaleanchor="x")
-    return fig
+picked = {role: run.info for role, run in loaded.items() if run is not None}
+models = {role: run.model for role, run in loaded.items() if run is not None}
 
 
 def animate(model, n: int, temperature: float, nrow: int, **known) -> torch.Tensor:
@@ -74,17 +60,13 @@ def animate(model, n: int, temperature: float, nrow: int, **known) -> torch.Tens
         progress.progress(pixels_done / (height * width), text=f"{pixels_done:,} / {height * width:,} pixels")
 
     generator = torch.Generator(device=model.device).manual_seed(seed)
-    images = model.sample(
-        n, generator=generator, temperature=temperature, callback=show, **known
-    ).cpu()
+    images = model.sample(n, generator=generator, temperature=temperature, callback=show, **known).cpu()
     picture.empty()
     progress.empty()
     return images
 
 
-if not models:
-    st.info(f"No PixelCNN has been trained on {name} yet: train one live at the bottom of this page.")
-else:
+if models:
     role = st.radio(
         "Model for sampling, completion and likelihoods",
         list(models),
@@ -120,15 +102,15 @@ else:
     index = c1.number_input("Test image", 0, len(data.test) - 1, 0, key="px-index")
     rows_known = c2.slider("Rows kept from the top", 0, height, height // 2, key="px-rows")
     completions = c3.slider("Completions", 1, 8, 4, key="px-ncomp")
-    upload = st.file_uploader(
-        "…or upload an image (PNG/JPEG)", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"]
-    )
     source = resources.test_images(name, device)[int(index)]
-    if upload is not None:
-        try:
-            source = image_from_bytes(upload.getvalue(), data.image_shape).to(source.device)
-        except DULError as exc:
-            st.error(f"{exc}. Try a PNG or JPEG of a single digit.")
+    upload = uploaded_image(
+        "…or upload an image",
+        data.image_shape,
+        key="px-upload",
+        device=source.device,
+        fallback=f"Completing test image {index} instead.",
+    )
+    source = source if upload is None else upload
     shown = model.dequantise(model.quantise(source.unsqueeze(0))).cpu()
     masked = shown.clone()
     masked[..., rows_known:, :] = 0.5
@@ -178,18 +160,11 @@ else:
     zmax = float(np.percentile(nll, 99))
     for column, label, image, nll_map in zip(st.columns(len(inputs)), inputs, batch.cpu(), nll, strict=True):
         with column:
-            bits = nll_map.sum() / (nll_map.size * np.log(2))
+            bits = bits_per_dim(nll_map.sum(), nll_map.size)
             image_grid(model.dequantise(model.quantise(image[None])), nrow=1, scale=3, caption=label)
             title = f"{nll_map.sum():.0f} nats · {bits:.3f} bits/dim"
             st.plotly_chart(heatmap(nll_map, title, "NLL (nats)", (0.0, zmax)), key=f"px-nll-{label}")
-    frame = pd.DataFrame(
-        [
-            {"input": label, "row": r, "col": c, "nll_nats": float(m[r, c])}
-            for label, m in zip(inputs, nll, strict=True)
-            for r in range(height)
-            for c in range(width)
-        ]
-    )
+    frame = pd.DataFrame(per_pixel_table(dict(zip(inputs, nll, strict=True)), "nll_nats"))
     st.download_button("⬇ CSV", frame.to_csv(index=False), "pixelcnn-nll-maps.csv", "text/csv")
 
     st.header("Receptive field: the blind spot")
@@ -205,33 +180,42 @@ else:
     for column, (role, net) in zip(st.columns(len(models)), models.items(), strict=True):
         label = picked[role].config["variant"]
         gradient = net.receptive_field(x, (row, col)).cpu().numpy()
-        before = np.arange(height * width).reshape(height, width) < row * width + col
-        seen = int(((gradient > 0) & before).sum())
-        title = f"{label}: sees {seen} of {int(before.sum())} earlier pixels"
-        relative = gradient / max(float(gradient.max()), 1e-30)
-        z = np.where(gradient > 0, np.log10(np.maximum(relative, 1e-12)), np.nan)  # blank = not seen
+        seen, total = earlier_pixels_seen(gradient, (row, col))
+        z = log_relative_gradient(gradient)  # NaN (blank) = not seen
+        title = f"{label}: sees {seen} of {total} earlier pixels"
         fig = heatmap(z, title, "log10 |∂logit/∂x| / max", zrange=(-4.0, 0.0), marker=(row, col))
         column.plotly_chart(fig, key=f"px-rf-{role}")
 
-st.header("Train live")
-st.markdown(
+    run_download(info)
+
+
+def train_controls() -> TrainRequest:
+    t1, t2, t3, t4 = st.columns(4)
+    variant = t1.selectbox("Variant", ["gated", "plain"], key="px-tr-variant")
+    channels = t2.select_slider("Channels", [16, 24, 32], 16, key="px-tr-channels")
+    layers = t3.slider("Layers", 1, 6, 3, key="px-tr-layers")
+    epochs = t4.select_slider("Epochs", [0.25, 0.5, 1, 2, 3, 5, 10], 1, key="px-tr-epochs")
+    return TrainRequest(
+        {"variant": variant, "channels": channels, "layers": layers, "kernel_size": 3},
+        TrainConfig(
+            epochs=float(epochs),
+            batch_size=32,
+            seed=seed,
+            device=device,
+            eval_every=100,
+            full_final_eval=False,
+        ),
+        title=f"{variant} PixelCNN {channels}ch × {layers}",
+    )
+
+
+train_live(
+    PAGE,
+    FAMILY,
     "Train a small PixelCNN on the chosen dataset (greyscale only). The preview shows test digits and "
     "their per-pixel NLL maps (black = 0, white ≥ 4 nats), which darken as the model learns; "
-    "sampling would be too slow to refresh during training. Runs go to your runs folder."
-)
-t1, t2, t3, t4 = st.columns(4)
-train_variant = t1.selectbox("Variant", ["gated", "plain"], key="px-tr-variant")
-channels = t2.select_slider("Channels", [16, 24, 32], 16, key="px-tr-channels")
-layers = t3.slider("Layers", 1, 6, 3, key="px-tr-layers")
-epochs = t4.select_slider("Epochs", [0.25, 0.5, 1, 2, 3, 5, 10], 1, key="px-tr-epochs")
-training_panel(
-    FAMILY,
-    name,
-    {"variant": train_variant, "channels": channels, "layers": layers, "kernel_size": 3},
-    TrainConfig(
-        epochs=float(epochs), batch_size=32, seed=seed, device=device, eval_every=100, full_final_eval=False
-    ),
-    title=f"{train_variant} PixelCNN {channels}ch × {layers}",
+    "sampling would be too slow to refresh during training. Runs go to your runs folder.",
+    train_controls,
     labels=PanelLabels(
         loss_title="NLL (nats per image)",
         eval_keys=("nll_nats",),

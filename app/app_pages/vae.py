@@ -7,17 +7,20 @@ import torch
 
 from app import resources, state
 from app.components.charts import history_chart
+from app.components.embedding_map import embedding_map
 from app.components.images import image_grid
-from app.components.latent_views import factor_traversal, kl_per_dim_chart, latent_sliders, selectable_map
-from app.components.model_picker import run_picker
+from app.components.latent_views import factor_traversal, kl_per_dim_chart, latent_sliders
+from app.components.runs import load_or_explain, picked_run, run_download
 from app.components.sidebar import chosen_dataset
-from app.components.training_panel import PanelLabels, training_panel
-from dul_models.checkpoints import list_runs
-from dul_models.data import image_from_bytes
+from app.components.training_panel import PanelLabels, TrainRequest, train_live
+from app.components.uploads import uploaded_image
+from app.pages import page_of
 from dul_models.errors import DULError
 from dul_models.latent_space import manifold_grid, parse_dimensions, traversal_grid
+from dul_models.run_queries import find_run
 from dul_models.training import TrainConfig
 
+PAGE = page_of(__file__).key
 FAMILY = "vae"
 
 st.title("🌀 Variational autoencoders")
@@ -31,19 +34,8 @@ st.markdown(
 name, device, seed = state.dataset_name(), state.device_name(), state.seed()
 data = chosen_dataset()
 
-
-def load(path) -> torch.nn.Module | None:
-    try:
-        return resources.loaded_run(str(path), device).model
-    except DULError as exc:
-        st.error(f"Could not load {path}: {exc}. Pick another run in the sidebar or train a new one below.")
-        return None
-
-
-info = run_picker(FAMILY, name, label="VAE run")
-model = None if info is None else load(info.path)
-if info is None:
-    st.info(f"No VAE has been trained on {name} yet: train one live at the bottom of this page.")
+run = picked_run(PAGE, "main", FAMILY, label="VAE run", what="VAE")
+REBUILD = "Rebuild the bundled runs with `make checkpoints`."
 
 
 def picked_index(label: str, key: str, default: int = 0, size: int | None = None) -> int:
@@ -51,7 +43,8 @@ def picked_index(label: str, key: str, default: int = 0, size: int | None = None
     return int(st.number_input(label, 0, last, min(default, last), key=key, help=f"0 … {last}"))
 
 
-if model is not None:
+if run is not None:
+    info, model = run.info, run.model
     cfg, metrics = info.config, info.metrics
     kl_per_dim = metrics.get("kl_per_dim") or [0.0] * cfg["latent_dim"]
     x_test = resources.test_images(name, device)
@@ -68,16 +61,18 @@ if model is not None:
         st.markdown("Each row sweeps one latent over ±σ of the prior, the others held at the image's code.")
         c1, c2, c3, c4 = st.columns(4)
         index = picked_index("Test image", "vae-index")
-        upload = c1.file_uploader("…or upload an image", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
+        upload = uploaded_image(
+            "…or upload an image",
+            data.image_shape,
+            key="vae-upload",
+            device=x_test.device,
+            fallback=f"Using test image {index} instead.",
+            container=c1,
+        )
         span = c2.number_input("Range ± (prior σ)", 0.0, 10.0, 3.0, 0.5, key="vae-span")
         steps = c3.slider("Steps", 3, 15, 9, key="vae-steps")
         dims_text = c4.text_input("Latent indices (empty = all)", key="vae-dims", help="e.g. 0, 3, 5")
-        image = x_test[index : index + 1]
-        if upload is not None:
-            try:
-                image = image_from_bytes(upload.getvalue(), data.image_shape).unsqueeze(0).to(x_test.device)
-            except DULError as exc:
-                st.error(f"{exc}. Using test image {index} instead.")
+        image = x_test[index : index + 1] if upload is None else upload[None]
         with torch.no_grad():
             z = model.embed(image)[0]
         try:
@@ -110,16 +105,12 @@ if model is not None:
         )
 
     with tabs[1]:
-        z2 = (
-            info
-            if cfg["latent_dim"] == 2
-            else next((r for r in list_runs(FAMILY, name) if r.config.get("latent_dim") == 2), None)
-        )
-        if z2 is not None and (z2_model := load(z2.path)) is not None:
+        z2 = info if cfg["latent_dim"] == 2 else find_run(FAMILY, name, latent_dim=2)
+        if z2 is not None and (z2_run := load_or_explain(z2, "2-D VAE", advice=REBUILD)) is not None:
             st.subheader("The 2-D manifold")
             n = st.slider("Grid size", 5, 25, 15, key="vae-manifold-n")
             image_grid(
-                manifold_grid(z2_model, n=n),
+                manifold_grid(z2_run.model, n=n),
                 nrow=n,
                 scale=1,
                 caption=f"{z2.label}: z₁ left→right, z₂ bottom→top at equal prior-probability steps (inverse normal CDF)",
@@ -128,14 +119,17 @@ if model is not None:
         st.subheader("Encoded test means")
         coords, labels = resources.latent_map(str(info.path), name, device, "pca")
         d = cfg["latent_dim"]
-        selectable_map(
+        embedding_map(
             coords,
+            x_test,
             labels,
             data.class_names,
-            x_test,
             key="vae-map",
-            axis="z" if d == 2 else "PC",
+            axis_titles=("z₁ (posterior mean)", "z₂ (posterior mean)")
+            if d == 2
+            else (f"PC 1 of the {d}-D posterior means", f"PC 2 of the {d}-D posterior means"),
             title=f"Posterior means of {len(labels):,} test images ({d}-D{' → PCA' if d > 2 else ''})",
+            file_stem="vae-means",
         )
 
     with tabs[2]:
@@ -198,8 +192,7 @@ if model is not None:
         kl_per_dim_chart(kl_per_dim, key="vae-kl-bars")
 
     with tabs[5]:
-        shapes_runs = {r.config.get("beta"): r for r in list_runs(FAMILY, "shapes") if r.bundled}
-        pair = [shapes_runs.get(1.0), shapes_runs.get(4.0)]
+        pair = [find_run(FAMILY, "shapes", bundled=True, beta=beta) for beta in (1.0, 4.0)]
         if None in pair:
             st.info(
                 "The bundled shapes runs (β = 1 and β = 4) are missing; rebuild them with `make checkpoints`."
@@ -211,31 +204,38 @@ if model is not None:
             )
             shapes = resources.dataset("shapes")
             shape_index = picked_index("Shapes test image", "vae-shape-index", 0, len(shapes.test))
-            x_shape = resources.test_images("shapes", device, shape_index + 1)[shape_index:]
-            for column, run in zip(st.columns(2), pair, strict=True):
-                shape_model = load(run.path)
-                if shape_model is not None:
+            x_shape = resources.test_images("shapes", device)[shape_index : shape_index + 1]
+            for column, shape_run in zip(st.columns(2), pair, strict=True):
+                if (loaded := load_or_explain(shape_run, "shapes β-VAE", advice=REBUILD)) is not None:
                     with column, torch.no_grad():
-                        z_shape = shape_model.embed(x_shape)[0]
-                        grid = traversal_grid(shape_model, z_shape, run.metrics["kl_per_dim"], max_rows=6)
-                        score = resources.vae_mig(str(run.path), device)
-                        factor_traversal(f"β = {run.config['beta']:g}", grid.images, grid.dims, 9, score)
+                        z_shape = loaded.model.embed(x_shape)[0]
+                        grid = traversal_grid(
+                            loaded.model, z_shape, loaded.info.metrics["kl_per_dim"], max_rows=6
+                        )
+                        score = resources.vae_mig(str(shape_run.path), device)
+                        beta = shape_run.config["beta"]
+                        factor_traversal(f"β = {beta:g}", grid.images, grid.dims, 9, score)
+    run_download(info)
 
-st.header("Train live")
-st.markdown(
-    "Train a new VAE on the chosen dataset; it is saved under your runs folder, never over a bundled run."
-)
-t1, t2, t3, t4 = st.columns(4)
-latent_dim = t1.select_slider("Latent size", [2, 4, 8, 16, 32], 16, key="vae-tr-latent")
-beta = t2.select_slider("β", [0.5, 1.0, 2.0, 4.0, 8.0], 1.0, key="vae-tr-beta")
-likelihood = t3.selectbox("Likelihood", ["bernoulli", "continuous_bernoulli"], key="vae-tr-lik")
-epochs = t4.slider("Epochs", 1, 40, 5, key="vae-tr-epochs")
-training_panel(
+
+def train_controls() -> TrainRequest:
+    t1, t2, t3, t4 = st.columns(4)
+    latent_dim = t1.select_slider("Latent size", [2, 4, 8, 16, 32], 16, key="vae-tr-latent")
+    beta = t2.select_slider("β", [0.5, 1.0, 2.0, 4.0, 8.0], 1.0, key="vae-tr-beta")
+    likelihood = t3.selectbox("Likelihood", ["bernoulli", "continuous_bernoulli"], key="vae-tr-lik")
+    epochs = t4.slider("Epochs", 1, 40, 5, key="vae-tr-epochs")
+    return TrainRequest(
+        {"latent_dim": latent_dim, "beta": beta, "likelihood": likelihood},
+        TrainConfig(epochs=float(epochs), seed=seed, device=device, eval_every=100, full_final_eval=False),
+        title=f"VAE z={latent_dim}, β={beta:g}, {likelihood}",
+    )
+
+
+train_live(
+    PAGE,
     FAMILY,
-    name,
-    {"latent_dim": latent_dim, "beta": beta, "likelihood": likelihood},
-    TrainConfig(epochs=float(epochs), seed=seed, device=device, eval_every=100, full_final_eval=False),
-    title=f"VAE z={latent_dim}, β={beta:g}, {likelihood}",
+    "Train a new VAE on the chosen dataset; it is saved under your runs folder, never over a bundled run.",
+    train_controls,
     labels=PanelLabels(
         loss_keys=("loss", "recon", "kl"),
         loss_title="nats per image",

@@ -36,24 +36,65 @@ def history_chart(history: Sequence[dict], keys: Sequence[str], *, y_title: str,
     return fig
 
 
-def scatter_2d(coords: np.ndarray, labels: np.ndarray, class_names: Sequence[str], *, title: str, axis: str):
-    """Points coloured by class; the global row index rides in custom_data for hover and selection."""
-    names = [class_names[int(v)] if 0 <= int(v) < len(class_names) else "unlabelled" for v in labels]
+WEBGL_ABOVE = 3_000  # points; SVG stays smooth below this and needs no WebGL (headless browsers lack it)
+
+
+def embedding_scatter(
+    coords: np.ndarray,
+    color: Sequence[str] | np.ndarray,
+    hover: Sequence[str],
+    *,
+    color_title: str,
+    categories: Sequence[str] | None,
+    axis_titles: tuple[str, str],
+    title: str,
+) -> go.Figure:
+    """(N, 2) points coloured by a categorical (str, in `categories` order) or continuous (float) array.
+
+    The global row index rides in custom_data[0] (plotly's point indices count within each colour trace),
+    `hover` (e.g. the label) in custom_data[1]; WebGL (Scattergl) only above WEBGL_ABOVE points.
+    """
+    continuous = categories is None
     fig = px.scatter(
         x=coords[:, 0],
         y=coords[:, 1],
-        color=names,
-        custom_data=[np.arange(len(coords))],
-        category_orders={"color": list(class_names)},
+        color=np.asarray(color, dtype=float) if continuous else list(color),
+        custom_data=[np.arange(len(coords)), np.asarray(hover, dtype=object)],
+        category_orders=None if continuous else {"color": list(categories)},
+        color_continuous_scale="Viridis" if continuous else None,
+        render_mode="webgl" if len(coords) > WEBGL_ABOVE else "svg",
         title=title,
         opacity=0.7,
     )
-    fig.update_traces(marker=dict(size=5), hovertemplate="index %{customdata[0]}<br>(%{x:.2f}, %{y:.2f})")
+    fig.update_traces(
+        marker=dict(size=5),
+        hovertemplate="index %{customdata[0]} · %{customdata[1]}<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
+    )
     fig.update_layout(
-        xaxis_title=f"{axis} 1",
-        yaxis_title=f"{axis} 2",
-        legend_title="label",
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1],
+        legend_title=color_title,
+        coloraxis_colorbar_title=color_title if continuous else None,
         height=480,
         margin=dict(t=50, b=40),
     )
+    return fig
+
+
+def heatmap(
+    z: np.ndarray,
+    title: str,
+    colorbar: str,
+    zrange: tuple[float, float | None] = (0.0, None),
+    marker: tuple[int, int] | None = None,
+) -> go.Figure:
+    """An image-shaped (H, W) heat map, row 0 at the top, with a titled colour bar and an optional marked pixel."""
+    fig = go.Figure(
+        go.Heatmap(z=z, colorscale="Inferno", zmin=zrange[0], zmax=zrange[1], colorbar={"title": colorbar})
+    )
+    if marker is not None:
+        fig.add_scatter(x=[marker[1]], y=[marker[0]], mode="markers", marker={"color": "cyan", "size": 10})
+    fig.update_layout(title=title, height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False)
+    fig.update_xaxes(title="column (pixel)")
+    fig.update_yaxes(title="row (pixel)", autorange="reversed", scaleanchor="x")
     return fig

@@ -1,53 +1,15 @@
-"""Latent-space widgets: a selectable 2-D map of codes, and per-dimension sliders that decode live."""
+"""Latent-space widgets: per-dimension sliders that decode live, KL per dimension, factor traversals."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
 
-from app.components.charts import scatter_2d
 from app.components.images import image_grid
-
-
-def selectable_map(
-    coords: np.ndarray,
-    labels: np.ndarray,
-    class_names: Sequence[str],
-    images: torch.Tensor,
-    *,
-    key: str,
-    title: str,
-    axis: str,
-) -> list[int]:
-    """A scatter of codes with box/lasso selection; shows the selected images and offers a CSV.
-
-    The global row index rides in custom_data (point indices count within each colour trace).
-    """
-    fig = scatter_2d(coords, labels, class_names, title=title, axis=axis)
-    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("box", "lasso"))
-    points = (event.get("selection") or {}).get("points", []) if event else []
-    chosen = sorted({int(p["customdata"][0]) for p in points if p.get("customdata")})
-    if chosen:
-        image_grid(
-            images[chosen[:64]],
-            nrow=16,
-            scale=1,
-            caption=f"{len(chosen)} selected (first 64 shown)",
-            download_name="selection.png",
-            key=f"{key}-selection-png",
-        )
-    else:
-        st.caption("Draw a box or lasso on the map to see the images you selected.")
-    frame = pd.DataFrame(
-        {"index": np.arange(len(labels)), "label": labels, f"{axis}1": coords[:, 0], f"{axis}2": coords[:, 1]}
-    )
-    st.download_button("⬇ Map CSV", frame.to_csv(index=False), f"{key}.csv", "text/csv", key=f"{key}-csv")
-    return chosen
 
 
 def latent_sliders(

@@ -7,7 +7,7 @@ scrubs through the previews saved during training (the timeline).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import streamlit as st
@@ -16,10 +16,17 @@ from app import resources, state
 from app.components.charts import history_chart
 from app.components.images import image_grid
 from dul_models.errors import DULError
-from dul_models.jobs import JobSnapshot
+from dul_models.jobs import JobSnapshot, TrainingJob
 from dul_models.training import TrainConfig
 
-_SEEN_FINISHED = "training_panel::seen_finished"
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What the page's train-live controls ask for: the family's config, the loop's, and a run title."""
+
+    model_config: dict
+    train_config: TrainConfig
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class PanelLabels:
     eval_keys: Sequence[str] = ()
     eval_title: str = ""
     preview: str = "preview"
+    # a check of the evaluation history whose message is shown with the progress (e.g. mode collapse)
+    eval_warning: Callable[[Sequence[dict]], str | None] | None = None
 
 
 def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
@@ -42,6 +51,8 @@ def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
     st.progress(snap.progress, text=text)
     if snap.status == "failed":
         st.error(f"Training failed: {snap.error}")
+    if labels.eval_warning is not None and (warning := labels.eval_warning(snap.eval_history)):
+        st.warning(warning)
     left, right = st.columns([3, 2])
     with left:
         if snap.history:
@@ -69,40 +80,43 @@ def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
 
 
 def training_panel(
+    page: str,
     family: str,
-    dataset: str,
-    model_config: dict,
-    train_config: TrainConfig,
+    request: TrainRequest,
     *,
-    title: str = "",
     labels: PanelLabels = PanelLabels(),
-) -> None:
-    """Start/stop controls and a live view of this family's latest job; offers the finished run."""
+    role: str = "main",
+) -> TrainingJob | None:
+    """Start/stop controls and a live view of this page's latest job; offers the finished run as `role`."""
     manager = resources.job_manager()
-    job = manager.get(state.job_id(family))
+    job = manager.get(state.job_id(page))
     running = job is not None and not job.snapshot().finished
     start, stop = st.columns(2)
-    if start.button("▶ Start training", type="primary", disabled=running, key=f"start-{family}"):
+    if start.button(
+        "▶ Start training", type="primary", disabled=running, key=state.train_button_key(page, "start")
+    ):
         try:
-            job = manager.submit(family, dataset, model_config, train_config, title=title)
+            job = manager.submit(
+                family, state.dataset_name(), request.model_config, request.train_config, title=request.title
+            )
         except DULError as exc:
             st.error(f"Cannot start training: {exc}")
-            return
-        state.set_job_id(family, job.job_id)
+            return None
+        state.set_job_id(page, job.job_id)
         running = True
     if job is None:
         st.caption(
             "No training job yet. Choose settings above and press Start; it keeps running if you switch pages."
         )
-        return
-    if stop.button("■ Stop", disabled=not running, key=f"stop-{family}"):
+        return None
+    if stop.button("■ Stop", disabled=not running, key=state.train_button_key(page, "stop")):
         job.cancel()
 
     @st.fragment(run_every=1.0 if running else None)
     def live_view() -> None:
         snap = job.snapshot()
         _render_snapshot(snap, labels)
-        seen = st.session_state.setdefault(_SEEN_FINISHED, set())
+        seen = state.jobs_seen_finished()
         if snap.finished and snap.job_id not in seen:
             seen.add(snap.job_id)
             st.rerun()  # once: rebuild the page so the new run appears and polling stops
@@ -113,7 +127,24 @@ def training_panel(
         st.success(f"Saved run: `{snap.run_dir}`")
         st.button(
             "Show this run on the page",
-            key=f"use-{family}-{snap.job_id}",
+            key=state.train_button_key(page, f"use-{snap.job_id}"),
             on_click=state.select_run,  # a callback runs before the sidebar picker is drawn
-            args=(family, snap.run_dir),
+            args=(page, role, snap.run_dir),
         )
+    return job
+
+
+def train_live(
+    page: str,
+    family: str,
+    intro: str,
+    controls: Callable[[], TrainRequest],
+    *,
+    labels: PanelLabels = PanelLabels(),
+    role: str = "main",
+) -> TrainingJob | None:
+    """The "Train live" section every page ends with: header, a one-line intro, the page's own controls
+    (`controls` draws them and returns their values), then the shared panel. Returns the page's job."""
+    st.header("Train live")
+    st.markdown(intro)
+    return training_panel(page, family, controls(), labels=labels, role=role)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app import state
+
 ENTRY = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
 
@@ -30,19 +32,34 @@ def page(app: AppTest, request: pytest.FixtureRequest) -> AppTest:
     return app
 
 
-def train_until_saved(at: AppTest, family: str, timeout_s: float = 150) -> str:
+def selection_table(at: AppTest):
+    """The embedding map's "label, count, share" table of the selection (the page's only such table)."""
+    (table,) = [d.value for d in at.dataframe if list(d.value.columns) == ["label", "count", "share"]]
+    return table
+
+
+def chosen_run(at: AppTest, page: str, role: str = "main") -> str:
+    """The run folder chosen for `role` on `page` (app.state's key), checked against its sidebar picker."""
+    chosen = at.session_state[state.run_key(page, role)]
+    assert at.sidebar.selectbox(key=state.run_widget_key(page, role)).value == chosen
+    return chosen
+
+
+def train_until_saved(at: AppTest, page: str, timeout_s: float = 150) -> str:
     """Press Start, rerun as the panel's fragment would until the run is saved, open it; return its path."""
-    at.button(key=f"start-{family}").click().run()
+    at.button(key=state.train_button_key(page, "start")).click().run()
     no_exceptions(at)
     deadline = time.time() + timeout_s
     while time.time() < deadline and not any(s.value.startswith("Saved run") for s in at.success):
         time.sleep(0.5)
         at.run()
         no_exceptions(at)
-    assert any(s.value.startswith("Saved run") for s in at.success), "the job did not finish in time"
-    use = next(b.key for b in at.button if b.key and b.key.startswith(f"use-{family}"))
+    saved = [s.value for s in at.success if s.value.startswith("Saved run")]
+    assert saved, "the job did not finish in time"
+    use = next(b.key for b in at.button if b.key and b.key.startswith(state.train_button_key(page, "use-")))
     at.button(key=use).click().run()
     no_exceptions(at)
-    chosen = at.sidebar.selectbox(key=f"run::{family}::main").value
+    chosen = chosen_run(at, page)
     assert chosen.startswith(os.environ["DUL_RUNS_DIR"])  # the user's new run, not a bundled one
+    assert f"`{chosen}`" in saved[0]  # the run the panel saved is the one the page now shows
     return chosen

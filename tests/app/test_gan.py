@@ -3,14 +3,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.app.conftest import no_exceptions, train_until_saved
+from tests.app.conftest import chosen_run, no_exceptions, train_until_saved
 
 PAGE = "app_pages/gan.py"
 
 
 def test_opens_on_bundled_run_with_results(page):
     assert page.title[0].value.startswith("🎭")
-    assert page.sidebar.selectbox(key="run::dcgan::main").value.endswith("dcgan-mnist5k")
+    assert chosen_run(page, "gan").endswith("dcgan-mnist5k")
     captions = " ".join(c.value for c in page.caption)
     assert "FID (classifier features)" in captions and "classifier-mnist5k" in captions
     assert "Inception weights cannot be fetched offline" in page.markdown[0].value
@@ -56,7 +56,7 @@ def test_train_live_start_poll_finish(page):
     page.checkbox(key="tr-gan-aug").check().run()
     page.select_slider(key="tr-gan-r1").set_value(1.0).run()
     page.select_slider(key="tr-gan-depth").set_value(1).run()
-    run = train_until_saved(page, "dcgan", timeout_s=120)
+    run = train_until_saved(page, "gan", timeout_s=120)
     config = json.loads((Path(run) / "config.json").read_text())["config"]
     assert (config["upsampling"], config["ema_decay"], config["diff_augment"]) == ("nearest", 0.999, True)
     assert (config["r1_gamma"], config["depth"]) == (1.0, 1)
@@ -69,7 +69,7 @@ def test_conditional_run_draws_the_chosen_class(page):
     page.select_slider(key="tr-gan-eval").set_value(50).run()
     page.select_slider(key="tr-gan-width").set_value(8).run()
     page.checkbox(key="tr-gan-cond").check().run()
-    run = train_until_saved(page, "dcgan", timeout_s=120)
+    run = train_until_saved(page, "gan", timeout_s=120)
     assert json.loads((Path(run) / "config.json").read_text())["config"]["num_classes"] == 10
     captions = " ".join(c.value for c in page.caption)
     assert "one class per column" in captions

@@ -5,15 +5,16 @@ import json
 
 import numpy as np
 
-from tests.app.conftest import no_exceptions, train_until_saved
+from dul_models.likelihood import bits_per_dim
+from tests.app.conftest import chosen_run, no_exceptions, train_until_saved
 
 PAGE = "app_pages/pixelcnn.py"
 
 
 def test_opens_on_bundled_runs_with_results(page):
     assert page.title[0].value.startswith("🧩")
-    assert page.sidebar.selectbox(key="run::pixelcnn::main").value.endswith("pixelcnn-mnist5k-gated")
-    assert page.sidebar.selectbox(key="run::pixelcnn::plain").value.endswith("pixelcnn-mnist5k-plain")
+    assert chosen_run(page, "pixelcnn").endswith("pixelcnn-mnist5k-gated")
+    assert chosen_run(page, "pixelcnn", "plain").endswith("pixelcnn-mnist5k-plain")
     headers = [h.value for h in page.header]
     assert headers[:4] == [
         "Sampling, pixel by pixel",
@@ -25,8 +26,11 @@ def test_opens_on_bundled_runs_with_results(page):
     assert "nats per image" in captions and "threshold 0.5" in captions
     charts = page.get("plotly_chart")
     assert len(charts) == 5  # three NLL maps + two receptive fields
+    # the titles total the maps they title (nats and bits per dimension of a 28×28 image)
+    nats = [float(heat(chart).sum()) for chart in charts[:3]]
+    for chart, total in zip(charts[:3], nats, strict=True):
+        assert title(chart) == f"{total:.0f} nats · {bits_per_dim(total, 28 * 28):.3f} bits/dim"
     # noise must cost far more than the digit and the shape (the shape may well cost less than the digit)
-    nats = [float(title(chart).split(" nats")[0]) for chart in charts[:3]]
     assert nats[2] > 5 * max(nats[:2]), nats
 
 
@@ -55,6 +59,10 @@ def test_receptive_field_shows_the_blind_spot(page):
     assert not np.isnan(maps["gated"][row - 1, col + 4])
     assert not np.isnan(maps["plain"][row, col - 1])  # both see the pixel to the left
     assert np.isnan(maps["gated"][row, col:]).all()  # nor the pixel itself or later
+    for chart in page.get("plotly_chart")[3:]:  # "sees N of M": N = the map's non-blank earlier pixels
+        seen = int((~np.isnan(heat(chart))).ravel()[: row * 28 + col].sum())
+        assert title(chart).endswith(f"sees {seen} of {row * 28 + col} earlier pixels")
+    assert heat(page.get("plotly_chart")[3]).shape == (28, 28)
 
 
 def test_sample_and_complete_buttons(page):

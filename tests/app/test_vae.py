@@ -5,7 +5,9 @@ import io
 import pytest
 from PIL import Image
 
-from tests.app.conftest import no_exceptions, train_until_saved
+from dul_models.data import get_dataset
+from dul_models.data.gallery import label_counts
+from tests.app.conftest import chosen_run, no_exceptions, selection_table, train_until_saved
 
 PAGE = "app_pages/vae.py"
 
@@ -17,7 +19,7 @@ def text_of(at) -> str:
 
 def test_opens_on_the_bundled_z16_run_with_every_section(page):
     assert page.title[0].value.startswith("🌀")
-    assert page.sidebar.selectbox(key="run::vae::main").value.endswith("vae-mnist5k-z16")
+    assert chosen_run(page, "vae").endswith("vae-mnist5k-z16")
     captions = text_of(page)
     assert "IWAE, k = 1000" in captions and "dynamic, fixed seed 0" in captions
     assert [t.label for t in page.tabs] == [
@@ -49,12 +51,15 @@ def test_controls_and_bad_input_give_clear_messages(page):
     live[0].set_value(2.5).run()
     no_exceptions(page)
 
-    points = [{"customdata": [3]}, {"customdata": [10]}, {"customdata": [3]}]
+    # a selection as plotly sends it: the same point twice (it lies in a box and a lasso) counts once
+    points = [{"customdata": [3, "label 5"]}, {"customdata": [10, "label 0"]}, {"customdata": [3, "label 5"]}]
     page.session_state["vae-map"] = {
         "selection": {"points": points, "point_indices": [], "box": [], "lasso": []}
     }
     page.run()
-    assert "2 selected (first 64 shown)" in text_of(page)
+    assert "2 selected (first 2 shown)" in text_of(page)
+    expected = label_counts(get_dataset("mnist5k").test.y[[3, 10]], [str(d) for d in range(10)])
+    assert selection_table(page).to_dict("records") == expected
 
     page.text_input(key="vae-dims").input("3, 99").run()
     assert any("out of range" in e.value and "0…15" in e.value for e in page.error)

@@ -3,7 +3,8 @@
 Runs the Streamlit server (fixture `streamlit_server`) and Debian's Chromium (fixture `chromium`), visits
 every page listed in the sidebar navigation by clicking its link, moves the page's first slider with the
 keyboard, and saves a full-page screenshot of each page to artifacts/screenshots/<page-slug>.png. On the
-denoising page it also uploads a drawn digit and a file that is not an image. Any exception box, any
+denoising page it also uploads a drawn digit and a file that is not an image, box-selects points on the
+latent map (the selected images and their label counts appear) and downloads the run as a zip. Any exception box, any
 unexpected `st.error`, any console error, any uncaught page error and any traceback in the server's log
 fails the test.
 """
@@ -11,6 +12,7 @@ fails the test.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -64,6 +66,7 @@ EXCEPTION = '[data-testid="stException"]'
 ERROR = '[data-testid="stAlertContentError"]'
 SLIDER = f'{MAIN} [data-testid="stSlider"]'
 SLIDER_VALUE = '[data-testid="stSliderThumbValue"]'
+PLOTLY_CHART = f'{MAIN} [data-testid="stPlotlyChart"]'
 UPLOAD_INPUT = f'{MAIN} [data-testid="stFileUploader"] input[type="file"]'
 
 UNREADABLE = "could not read this file as an image"
@@ -190,7 +193,43 @@ def check_denoising_upload(app: Driver) -> None:
     app.assert_healthy("denoising, after the bad upload", (UNREADABLE,))
 
 
-EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {"denoising": check_denoising_upload}
+def check_denoising_map_and_run_zip(app: Driver) -> None:
+    """Box-select on the latent map (the rows ride in custom_data) and download the run's zip."""
+    page = app.page
+    chart = page.locator(PLOTLY_CHART, has_text="Codes of").first
+    chart.scroll_into_view_if_needed()
+    chart.hover()
+    chart.locator('.modebar-btn[data-val="select"]').first.click()  # box select
+    box = chart.locator(".nsewdrag").first.bounding_box()
+
+    def drag() -> None:
+        page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.8 * box["height"], steps=8)
+        page.mouse.up()
+
+    app.act_and_wait("denoising, box-selecting on the latent map", drag)
+    page.locator(MAIN).get_by_text("selected (first").first.wait_for()
+    app.assert_healthy("denoising, after a box selection", (UNREADABLE,))  # the bad upload is still there
+    app.screenshot("denoising-selection")
+
+    button = page.locator(f'{MAIN} [data-testid="stDownloadButton"] button', has_text="Download this run")
+    with page.expect_download(timeout=60_000) as download:
+        button.click()  # the zip is built on the server on demand (a deferred download)
+    with zipfile.ZipFile(download.value.path()) as archive:
+        names = archive.namelist()
+    assert any(n.endswith("/model.safetensors") for n in names) and any(
+        n.endswith("/config.json") for n in names
+    ), f"the run's zip holds {names}"
+    app.assert_healthy("denoising, after downloading the run", (UNREADABLE,))
+
+
+def check_denoising(app: Driver) -> None:
+    check_denoising_upload(app)
+    check_denoising_map_and_run_zip(app)
+
+
+EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {"denoising": check_denoising}
 
 
 def slug(href: str) -> str:

@@ -1,0 +1,124 @@
+"""An embedding map: a 2-D scatter of codes, box/lasso selection, and what the selection holds.
+
+Every representation page asks the same question of a map: *what did I just circle?* So the selected
+images are shown, with the labels counted within the selection (not the whole set), and the map and
+the selection can be downloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from app.components.charts import embedding_scatter
+from app.components.images import image_grid
+from dul_models.data.gallery import UNLABELLED, label_counts
+
+GALLERY_SIZE = 64  # selected images shown (and in the PNG)
+
+
+def embedding_map(
+    coords: np.ndarray,
+    images: torch.Tensor,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    key: str,
+    title: str,
+    axis_titles: tuple[str, str],
+    color: np.ndarray | None = None,
+    color_title: str = "label",
+    file_stem: str = "embedding",
+) -> list[int]:
+    """Draw the map of (N, 2) `coords` (row i = images[i], labels[i]) and return the selected rows.
+
+    Points are coloured by label, or by `color` (floats: a continuous scale; anything else: categories)
+    under the legend title `color_title`. `key` is the chart's widget key (its selection lives in
+    session_state[key]); `file_stem` names the downloads.
+    """
+    lookup = np.array([*class_names, UNLABELLED], dtype=object)
+    labels = np.asarray(labels)
+    names = lookup[np.where((labels >= 0) & (labels < len(class_names)), labels, len(class_names))]
+    if color is None:
+        shown, categories = names, [*class_names, UNLABELLED]
+    elif np.issubdtype(np.asarray(color).dtype, np.floating):
+        shown, categories = np.asarray(color), None
+    else:
+        shown = np.asarray(color).astype(str)
+        categories = sorted(set(shown.tolist()))
+    fig = embedding_scatter(
+        coords,
+        shown,
+        "label " + names,
+        color_title=color_title,
+        categories=categories,
+        axis_titles=axis_titles,
+        title=title,
+    )
+    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("box", "lasso"))
+    points = (event.get("selection") or {}).get("points", []) if event else []
+    chosen = sorted({int(p["customdata"][0]) for p in points if p.get("customdata")})
+    if chosen:
+        _selection(chosen, images, labels, class_names, key=key, file_stem=file_stem)
+    else:
+        st.caption(
+            "Draw a box or a lasso on the map (toolbar, top right) to see the images you select "
+            "and how their labels are spread."
+        )
+    frame = pd.DataFrame(
+        {
+            "index": np.arange(len(coords)),
+            "label": names,
+            axis_titles[0]: coords[:, 0],
+            axis_titles[1]: coords[:, 1],
+        }
+    )
+    st.download_button(
+        "⬇ Map CSV (index, label, coordinates)",
+        frame.to_csv(index=False),
+        f"{file_stem}.csv",
+        "text/csv",
+        key=f"{key}-csv",
+    )
+    return chosen
+
+
+def _selection(
+    chosen: list[int],
+    images: torch.Tensor,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    key: str,
+    file_stem: str,
+) -> None:
+    """The first GALLERY_SIZE selected images, and the selection's labels: a table and its top label."""
+    rows = label_counts(labels[chosen], class_names)
+    top = rows[0]
+    st.caption(
+        f"{top['count']:,} of {len(chosen):,} selected ({top['share']:.0%}) are labelled {top['label']}"
+        if top["label"] != UNLABELLED
+        else f"{len(chosen):,} selected; most have no label"
+    )
+    gallery, table = st.columns([3, 1])
+    with gallery:
+        image_grid(
+            images[chosen[:GALLERY_SIZE]],
+            nrow=16,
+            scale=1,
+            caption=f"{len(chosen):,} selected (first {min(len(chosen), GALLERY_SIZE)} shown)",
+            download_name=f"{file_stem}-selection.png",
+            key=f"{key}-selection-png",
+        )
+    with table:
+        st.dataframe(
+            pd.DataFrame(rows),
+            hide_index=True,
+            column_config={
+                "share": st.column_config.NumberColumn("share of selection", format="percent"),
+            },
+        )

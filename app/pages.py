@@ -1,0 +1,99 @@
+"""The one page registry: navigation (app/streamlit_app.py) and the Home cards are both built from PAGES.
+
+Adding a page = its file in app_pages/ + one `PageSpec` here + its AppTest in tests/app/test_<stem>.py
+(tests/test_pages.py checks all three). Plain data, no streamlit import, so tests can read it directly.
+Icons are emoji: Material icons load their font from the internet, which the app must not need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: where its script is, how navigation shows it, and what its Home card says."""
+
+    file: str  # relative to app/, e.g. "app_pages/vae.py"
+    title: str  # sidebar and card title
+    icon: str  # an emoji
+    url_path: str  # "" for the default page (served at /)
+    group: str  # navigation section
+    card: str = ""  # Home-card text; Home itself has none
+
+    @property
+    def key(self) -> str:
+        """The page's short name ("vae"): the first part of its session-state keys."""
+        return Path(self.file).stem
+
+    @property
+    def default(self) -> bool:
+        return self.url_path == ""
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("app_pages/home.py", "Home", "🏠", "", "Explore"),
+    PageSpec(
+        "app_pages/denoising.py",
+        "Denoising autoencoders",
+        "🧽",
+        "denoising",
+        "Autoencoders",
+        "Corrupt digits with Gaussian, salt-and-pepper or masking noise and watch a convolutional autoencoder "
+        "undo it; PSNR against noise level for a denoising AE, a plain AE and a median filter; upload your "
+        "own image; the encoder's latent space; train one live.",
+    ),
+    PageSpec(
+        "app_pages/gan.py",
+        "GANs",
+        "🎭",
+        "gan",
+        "Generative models",
+        "Sample a DCGAN, walk between samples in z-space, check its samples against their nearest training "
+        "images, count their classes (mode coverage) and FID in a classifier's features; train one live "
+        "and watch D(x), D(G(z)) and a fixed-noise grid evolve.",
+    ),
+    PageSpec(
+        "app_pages/vae.py",
+        "Variational autoencoders",
+        "🌀",
+        "vae",
+        "Generative models",
+        "Walk along each latent of a VAE (sorted by KL) or drag its sliders, map and lasso-select test codes, "
+        "interpolate linearly and on the sphere, sample at any temperature, see the ELBO split into "
+        "reconstruction and KL, an honest IWAE likelihood, and β-VAE disentanglement (MIG) on shapes.",
+    ),
+    PageSpec(
+        "app_pages/pixelcnn.py",
+        "PixelCNN",
+        "🧩",
+        "pixelcnn",
+        "Generative models",
+        "Watch a PixelCNN paint digits pixel by pixel, complete half-hidden images, map the exact per-pixel "
+        "likelihood of a digit, a shape and noise, and see the blind spot of masked convolutions that the "
+        "gated version removes; train one live.",
+    ),
+)
+
+
+def groups() -> dict[str, list[PageSpec]]:
+    """Pages by navigation section, sections in order of their first page."""
+    grouped: dict[str, list[PageSpec]] = {}
+    for spec in PAGES:
+        grouped.setdefault(spec.group, []).append(spec)
+    return grouped
+
+
+def cards() -> list[PageSpec]:
+    """The pages Home links to: every page but the default one."""
+    return [spec for spec in PAGES if not spec.default]
+
+
+def page_of(script: str | Path) -> PageSpec:
+    """The entry of a page script, from its `__file__`: how a page learns its own key."""
+    path = Path(script).resolve()
+    for spec in PAGES:
+        if path == (Path(__file__).parent / spec.file).resolve():
+            return spec
+    raise KeyError(f"{script} is not registered in app/pages.py")
