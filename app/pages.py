@@ -74,6 +74,16 @@ PAGES: tuple[PageSpec, ...] = (
         "likelihood of a digit, a shape and noise, and see the blind spot of masked convolutions that the "
         "gated version removes; train one live.",
     ),
+    PageSpec(
+        "app_pages/embeddings.py",
+        "Embedding explorer",
+        "🗺️",
+        "embeddings",
+        "Representations",
+        "See what any encoder learned: PCA, t-SNE or UMAP maps (2-D or 3-D) with the images on them, two "
+        "encoders side by side with linked selection, lasso → gallery with label counts, neighbours of a test "
+        "image or your upload, and a kNN / linear-probe table beside the pixel, PCA and random baselines.",
+    ),
 )
 
 

@@ -183,3 +183,12 @@ def nearest_neighbours(
         keep[keep.all(axis=1), -1] = False  # self not among the k+1 (ties): drop the farthest instead
         idx, distance = idx[keep].reshape(-1, k), distance[keep].reshape(-1, k)
     return idx, (1.0 - distance).astype(np.float32)
+
+
+def neighbours_of_row(bank: np.ndarray, row: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k rows of `bank` most cosine-similar to its own row `row`, itself left out: (k,) indices, (k,) sims."""
+    if not 0 <= row < len(bank):
+        raise ConfigError(f"row must be in 0..{len(bank) - 1}, got {row}")
+    others = np.delete(np.arange(len(bank)), row)
+    idx, sims = nearest_neighbours(np.asarray(bank)[others], np.asarray(bank)[row : row + 1], k)
+    return others[idx[0]], sims[0]

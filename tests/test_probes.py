@@ -11,6 +11,7 @@ from dul_models.probes import (
     knn_disagreement,
     linear_probe_accuracy,
     nearest_neighbours,
+    neighbours_of_row,
     probe_report,
 )
 
@@ -136,3 +137,11 @@ def test_nearest_neighbours_exclude_self():
     np.testing.assert_array_equal(idx, np.argsort(-sims, axis=1)[:, :3])
     assert not (idx == np.arange(len(bank))[:, None]).any()
     np.testing.assert_allclose(sim, np.sort(sims, axis=1)[:, ::-1][:, :3], atol=1e-5)
+
+
+def test_neighbours_of_a_row_leave_the_row_out():
+    bank = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [1.0, 0.05]])
+    idx, sims = neighbours_of_row(bank, 0, 2)
+    assert idx.tolist() == [3, 1] and sims[0] > sims[1] and 0 not in idx
+    with pytest.raises(ConfigError, match="row must be in 0..3"):
+        neighbours_of_row(bank, 4, 1)

@@ -98,3 +98,54 @@ def heatmap(
     fig.update_xaxes(title="column (pixel)")
     fig.update_yaxes(title="row (pixel)", autorange="reversed", scaleanchor="x")
     return fig
+
+
+def scatter_3d(
+    coords: np.ndarray, labels: np.ndarray, class_names: Sequence[str], *, title: str, axis: str
+) -> go.Figure:
+    """A rotatable 3-D map coloured by label (no box/lasso selection in 3-D: Plotly has none)."""
+    names = [class_names[int(v)] if 0 <= int(v) < len(class_names) else "unlabelled" for v in labels]
+    fig = px.scatter_3d(
+        x=coords[:, 0],
+        y=coords[:, 1],
+        z=coords[:, 2],
+        color=names,
+        category_orders={"color": list(class_names)},
+        custom_data=[np.arange(len(coords))],
+        title=title,
+        opacity=0.7,
+    )
+    fig.update_traces(marker=dict(size=2.5), hovertemplate="index %{customdata[0]}<extra></extra>")
+    fig.update_layout(
+        scene=dict(xaxis_title=f"{axis} 1", yaxis_title=f"{axis} 2", zaxis_title=f"{axis} 3"),
+        legend_title="label",
+        height=520,
+        margin=dict(t=50, b=10),
+    )
+    return fig
+
+
+def placement_chart(coords: np.ndarray, point: np.ndarray, *, title: str, axis: str) -> go.Figure:
+    """The map in grey with one new point (an upload) drawn on it as a star."""
+    fig = go.Figure(
+        go.Scattergl(
+            x=coords[:, 0],
+            y=coords[:, 1],
+            mode="markers",
+            name="test images",
+            marker=dict(color="#bbbbbb", size=4),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[point[0]],
+            y=[point[1]],
+            mode="markers",
+            name="your image",
+            marker=dict(symbol="star", size=18, color="crimson"),
+        )
+    )
+    fig.update_layout(
+        title=title, xaxis_title=f"{axis} 1", yaxis_title=f"{axis} 2", height=360, margin=dict(t=50, b=40)
+    )
+    return fig

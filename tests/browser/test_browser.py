@@ -64,7 +64,7 @@ NAV_MORE = '[data-testid="stSidebarNav"] [data-testid="stSidebarNavViewButton"]'
 MAIN = '[data-testid="stMain"]'
 EXCEPTION = '[data-testid="stException"]'
 ERROR = '[data-testid="stAlertContentError"]'
-SLIDER = f'{MAIN} [data-testid="stSlider"]'
+SLIDER = f'{MAIN} [data-testid="stSlider"]:visible'  # sliders in a closed expander cannot be moved
 SLIDER_VALUE = '[data-testid="stSliderThumbValue"]'
 PLOTLY_CHART = f'{MAIN} [data-testid="stPlotlyChart"]'
 UPLOAD_INPUT = f'{MAIN} [data-testid="stFileUploader"] input[type="file"]'
@@ -193,10 +193,10 @@ def check_denoising_upload(app: Driver) -> None:
     app.assert_healthy("denoising, after the bad upload", (UNREADABLE,))
 
 
-def check_denoising_map_and_run_zip(app: Driver) -> None:
-    """Box-select on the latent map (the rows ride in custom_data) and download the run's zip."""
+def box_select(app: Driver, chart_text: str, where: str, expected_errors: tuple[str, ...] = ()) -> None:
+    """Box-select the middle of the map whose text contains `chart_text`; its gallery must appear."""
     page = app.page
-    chart = page.locator(PLOTLY_CHART, has_text="Codes of").first
+    chart = page.locator(PLOTLY_CHART, has_text=chart_text).first
     chart.scroll_into_view_if_needed()
     chart.hover()
     chart.locator('.modebar-btn[data-val="select"]').first.click()  # box select
@@ -208,10 +208,16 @@ def check_denoising_map_and_run_zip(app: Driver) -> None:
         page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.8 * box["height"], steps=8)
         page.mouse.up()
 
-    app.act_and_wait("denoising, box-selecting on the latent map", drag)
+    app.act_and_wait(f"{where}, box-selecting on the map", drag)
     page.locator(MAIN).get_by_text("selected (first").first.wait_for()
-    app.assert_healthy("denoising, after a box selection", (UNREADABLE,))  # the bad upload is still there
-    app.screenshot("denoising-selection")
+    app.assert_healthy(f"{where}, after a box selection", expected_errors)
+    app.screenshot(f"{where}-selection")
+
+
+def check_denoising_map_and_run_zip(app: Driver) -> None:
+    """Box-select on the latent map (the rows ride in custom_data) and download the run's zip."""
+    page = app.page
+    box_select(app, "Codes of", "denoising", (UNREADABLE,))  # the bad upload's message is still shown
 
     button = page.locator(f'{MAIN} [data-testid="stDownloadButton"] button', has_text="Download this run")
     with page.expect_download(timeout=60_000) as download:
@@ -229,7 +235,16 @@ def check_denoising(app: Driver) -> None:
     check_denoising_map_and_run_zip(app)
 
 
-EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {"denoising": check_denoising}
+def check_embeddings(app: Driver) -> None:
+    """Box-select on the first encoder's map: the gallery, its label counts and the linked map update."""
+    box_select(app, "by PCA", "embeddings")
+    assert app.page.locator(PLOTLY_CHART, has_text="selected on the other map").count() == 1
+
+
+EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {
+    "denoising": check_denoising,
+    "embeddings": check_embeddings,
+}
 
 
 def slug(href: str) -> str:

@@ -1,0 +1,245 @@
+"""Embedding explorer: maps of any encoder with the images on them, two encoders side by side with linked
+selection, selection → gallery, neighbours of any image, and how good each encoder is (kNN / linear probe)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+import torch
+
+from app import resources, state
+from app.components.charts import placement_chart, scatter_3d
+from app.components.embedding_map import embedding_map
+from app.components.images import image_grid
+from app.components.sidebar import chosen_dataset
+from app.components.uploads import uploaded_image
+from app.resources import embeddings as cached
+from dul_models.embeddings import PROJECTIONS
+from dul_models.encoders import EXPORT_FORMATS, EncoderSpec, encode_images, export_bytes, list_encoders
+from dul_models.errors import DULError
+from dul_models.images import png_bytes
+from dul_models.probes import nearest_neighbours, neighbours_of_row
+
+METHOD = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+COLOURINGS = ("label", "k-means cluster", "kNN error")
+MAPS = ("emb-map-a", "emb-map-b")  # the two charts' keys: their selections live in session_state
+
+st.title("🗺️ Embedding explorer")
+st.markdown(
+    "An *encoder* turns each image into a vector; a good one puts images that mean the same thing close "
+    "together. Pick an encoder — raw pixels, PCA, a random network or any trained run — and see its vectors "
+    "of the test images projected to a map, with the images on it. Select points to see what you circled, "
+    "compare two encoders on the same images, find any image's neighbours, and measure every encoder with a "
+    "k-nearest-neighbour vote and a linear probe trained on 1, 10 or 100 labels per class."
+)
+
+name, device = state.dataset_name(), state.device_name()
+data = chosen_dataset()
+specs = list_encoders(name)
+label_of = {spec: spec.label for spec in specs}
+first_run = next((s for s in specs if s.kind == "run"), specs[0])
+images, labels = resources.test_images(name, device), data.test.y.numpy()
+
+c1, c2, c3 = st.columns([2, 2, 1])
+spec_a = c1.selectbox("Encoder", specs, index=specs.index(first_run), format_func=label_of.get, key="emb-a")
+compare = c3.toggle("Compare two encoders", value=True, key="emb-compare")
+spec_b = c2.selectbox("Second encoder", specs, format_func=label_of.get, key="emb-b", disabled=not compare)
+p1, p2, p3, p4 = st.columns(4)
+method = p1.radio(
+    "Projection",
+    PROJECTIONS,
+    format_func=METHOD.get,
+    horizontal=True,
+    key="emb-method",
+    help="PCA is instant and linear; t-SNE and UMAP keep neighbourhoods (UMAP compiles once per server).",
+)
+dims = p2.radio("Dimensions", (2, 3), horizontal=True, key="emb-dims")
+colouring = p3.selectbox("Colour by", COLOURINGS + tuple(data.factor_names), key="emb-colour")
+clusters = int(p4.number_input("k-means clusters", 2, 50, max(2, len(data.class_names)), key="emb-k"))
+with st.expander("Projection parameters"):
+    q1, q2, q3 = st.columns(3)
+    umap_params = (
+        ("min_dist", q2.slider("UMAP min_dist", 0.0, 1.0, 0.1, 0.05, key="emb-min-dist")),
+        ("n_neighbors", q1.slider("UMAP n_neighbors", 2, 200, 15, key="emb-neighbours")),
+    )
+    tsne_params = (
+        ("perplexity", q3.slider("t-SNE perplexity", 2.0, 100.0, 30.0, 1.0, key="emb-perplexity")),
+    )
+params = {"umap": umap_params, "tsne": tsne_params}.get(method, ())
+
+
+def colours(spec: EncoderSpec, linked: list[int]) -> tuple[np.ndarray | None, str]:
+    """The colour of every point and the legend's title: the other map's selection wins when there is one."""
+    if linked:
+        marks = np.full(len(labels), "not selected there", dtype=object)
+        marks[linked] = "selected on the other map"
+        return marks, "linked selection"
+    if colouring == "k-means cluster":
+        return cached.kmeans_colours(spec, name, device, clusters).astype(str), f"k-means (k = {clusters})"
+    if colouring == "kNN error":
+        wrong = cached.knn_errors(spec, name, device)
+        return np.where(wrong, "10 neighbours vote another label", "neighbours agree"), "kNN error"
+    if colouring in data.factor_names:
+        return data.test.factors[:, data.factor_names.index(colouring)].numpy().astype(float), colouring
+    return None, "label"
+
+
+def draw(spec: EncoderSpec, key: str, linked: list[int]) -> list[int] | None:
+    """One map (None after one clear error); returns the rows selected on it."""
+    try:
+        vectors = cached.encoder_features(spec, name, "test", device)
+        coords = cached.projection(spec, name, "test", device, method, dims, params)
+        colour, colour_title = colours(spec, linked)
+    except DULError as exc:
+        st.error(f"{label_of[spec]}: {exc}")
+        return None
+    title = (
+        f"{label_of[spec]}: {vectors.shape[1]}-D → {dims}-D by {METHOD[method]}, {len(labels):,} test images"
+    )
+    if dims == 3:
+        st.plotly_chart(
+            scatter_3d(coords, labels, data.class_names, title=title, axis=METHOD[method]), key=key
+        )
+        st.caption("Drag to rotate. Box and lasso selection work on 2-D maps.")
+        return []
+    return embedding_map(
+        coords,
+        images,
+        labels,
+        data.class_names,
+        key=key,
+        title=title,
+        axis_titles=(f"{METHOD[method]} 1", f"{METHOD[method]} 2"),
+        color=colour,
+        color_title=colour_title,
+        file_stem=f"{name}-{spec.kind}-{method}",
+    )
+
+
+def selection(key: str) -> list[int]:
+    event = st.session_state.get(key) or {}
+    return sorted({int(p["customdata"][0]) for p in (event.get("selection") or {}).get("points", [])})
+
+
+st.header("Maps")
+if compare:
+    left, right = st.columns(2)
+    linked_a, linked_b = selection(MAPS[1]), selection(MAPS[0])
+    with left:
+        selected = draw(spec_a, MAPS[0], linked_a)
+    with right:
+        draw(spec_b, MAPS[1], linked_b)
+    st.caption(
+        "Linked selection: the points you select on one map are marked on the other, so you see whether the "
+        "same images stay together under the other encoder. Double-click a map to clear its selection."
+    )
+else:
+    selected = draw(spec_a, MAPS[0], [])
+
+if selected is not None and dims == 2:
+    with st.expander("Image map: every test image drawn at its place on the first map"):
+        try:
+            picture = cached.image_map(spec_a, name, device, method, params)
+        except DULError as exc:
+            st.error(str(exc))
+        else:
+            st.image(
+                picture, caption=f"{label_of[spec_a]} · {METHOD[method]} · x right, y up", width="stretch"
+            )
+            st.download_button("⬇ Image map PNG", png_bytes(picture), f"{name}-image-map.png", "image/png")
+
+st.header("Nearest neighbours")
+n1, n2 = st.columns([1, 3])
+if selected and st.session_state.get("emb-last-pick") != selected[0]:  # a new selection picks the query
+    st.session_state["emb-last-pick"] = st.session_state["emb-query"] = selected[0]
+query = int(
+    n1.number_input("Test image (or select points on the first map)", 0, len(labels) - 1, key="emb-query")
+)
+k = n1.slider("Neighbours", 4, 24, 8, key="emb-k-nn")
+upload = uploaded_image(
+    "…or upload an image",
+    data.image_shape,
+    key="emb-upload",
+    device=images.device,
+    fallback="Using the test image instead.",
+    container=n1,
+)
+with n2:
+    try:
+        bank = cached.encoder_features(spec_a, name, "test", device)
+        if upload is None:
+            indices, similarity = neighbours_of_row(bank, query, k)
+            shown = images[query : query + 1]
+        else:
+            mine = encode_images(spec_a, data, upload[None].cpu(), device)
+            found, sims = nearest_neighbours(bank, mine, k)
+            indices, similarity, shown = found[0], sims[0], upload[None]
+    except DULError as exc:
+        st.error(f"{label_of[spec_a]}: {exc}")
+    else:
+        image_grid(
+            torch.cat([shown, images[torch.as_tensor(indices, device=images.device)]]),
+            nrow=k + 1,
+            scale=3,
+            download_name="neighbours.png",
+            caption=f"The query ({'your image' if upload is not None else f'test image {query}'}), then its {k} "
+            f"nearest test images under {label_of[spec_a]}; cosine similarity: "
+            + ", ".join(f"{s:.2f}" for s in similarity),
+        )
+        if upload is not None and method != "tsne":
+            placed = cached.projector(spec_a, name, device, method, params).transform(mine)[0]
+            coords = cached.projection(spec_a, name, "test", device, method, 2, params)
+            chart = placement_chart(coords, placed, title="Your image on the first map", axis=METHOD[method])
+            st.plotly_chart(chart, key="emb-placement")
+        elif upload is not None:
+            st.caption(
+                "t-SNE cannot place new points on a finished map; switch to PCA or UMAP to see where it lands."
+            )
+
+st.header("How good is each encoder?")
+st.markdown(
+    "**kNN**: each test image takes the majority label of its 20 nearest training images (cosine). **Linear "
+    "probe**: a logistic regression trained on 1, 10 or 100 labelled training images per class (mean ± std "
+    "over 5 draws of those labels). Both scored on the test split; the baselines show what training added."
+)
+if not data.has_labels:
+    st.info(f"{name} has no labels, so there is nothing to probe.")
+elif st.button("Compute the probe table", type="primary", key="emb-probe"):
+    bar, rows = st.progress(0.0, text="probing…"), []
+    for i, spec in enumerate(specs):
+        bar.progress(i / len(specs), text=f"probing {label_of[spec]} ({i + 1} of {len(specs)})")
+        try:
+            rows.append({"encoder": label_of[spec], **cached.probe_row(spec, name, device)})
+        except DULError as exc:
+            st.warning(f"{label_of[spec]} skipped: {exc}")
+    bar.empty()
+    st.session_state["emb-probe-table"] = (name, rows)
+stored = st.session_state.get("emb-probe-table")
+if stored and stored[0] == name and stored[1]:
+    frame = pd.DataFrame(stored[1])
+    st.dataframe(frame, hide_index=True)
+    scores = [c for c in frame if c.endswith("acc") or (c.startswith("linear_probe_acc") and c[-1].isdigit())]
+    fig = px.bar(frame.melt("encoder", scores), x="encoder", y="value", color="variable", barmode="group")
+    fig.update_layout(
+        title=f"Test accuracy on {name}",
+        yaxis_title="accuracy (share of test images)",
+        legend_title="measure",
+    )
+    st.plotly_chart(fig, key="emb-probe-chart")
+    st.download_button("⬇ Probe table CSV", frame.to_csv(index=False), f"{name}-probes.csv", "text/csv")
+
+st.header("Export")
+try:
+    vectors = cached.encoder_features(spec_a, name, "test", device)
+except DULError as exc:
+    st.error(f"{label_of[spec_a]}: {exc}")
+else:
+    for column, fmt in zip(st.columns(len(EXPORT_FORMATS)), EXPORT_FORMATS, strict=True):
+        for file_name, payload in export_bytes(fmt, vectors, labels, stem=f"{name}-{spec_a.kind}").items():
+            column.download_button(f"⬇ {file_name}", payload, file_name, key=f"emb-export-{file_name}")
+    st.caption(
+        f"{label_of[spec_a]}, {vectors.shape[0]:,} test images × {vectors.shape[1]} dimensions. The .tsv pair "
+        "loads into TensorBoard's Embedding Projector; the .npz is what `python -m dul_models embed` writes."
+    )

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import pytest
+from PIL import Image
+
+from dul_models.checkpoints import bundled_dir, runs_dir
+from dul_models.data import get_dataset
+from dul_models.data.gallery import label_counts
+from dul_models.encoders import EncoderSpec, features
+from dul_models.probes import knn_accuracy
+from tests.app.conftest import no_exceptions, selection_table
+
+PAGE = "app_pages/embeddings.py"
+
+
+def chart_json(at, index: int) -> str:
+    """The chart's Plotly JSON with its text readable (the proto escapes non-ASCII characters)."""
+    return json.dumps(json.loads(at.get("plotly_chart")[index].proto.spec), ensure_ascii=False)
+
+
+def texts(at) -> str:
+    return " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.error, *at.info, *at.warning])
+
+
+def test_opens_on_two_linked_maps_neighbours_and_exports(page):
+    assert page.title[0].value.startswith("🗺️")
+    assert page.selectbox(key="emb-a").value == EncoderSpec(
+        "run", str(bundled_dir() / "autoencoder-mnist5k-denoising")
+    )
+    assert [h.value for h in page.header] == [
+        "Maps",
+        "Nearest neighbours",
+        "How good is each encoder?",
+        "Export",
+    ]
+    assert len(page.get("plotly_chart")) == 2 and not page.error
+    assert "32-D → 2-D by PCA, 1,000 test images" in chart_json(page, 0)
+    assert "Draw a box or a lasso" in texts(page)  # no selection yet: an invitation, not an error
+    assert "cosine similarity:" in texts(page)  # test image 0's neighbours
+    names = sorted(b.label for b in page.get("download_button") if b.label.startswith("⬇ mnist5k-run"))
+    assert names == [
+        "⬇ mnist5k-run-metadata.tsv",
+        "⬇ mnist5k-run.csv",
+        "⬇ mnist5k-run.npz",
+        "⬇ mnist5k-run.tsv",
+    ]
+
+
+def test_a_selection_shows_its_images_counts_and_is_linked_to_the_other_map(page):
+    labels = get_dataset("mnist5k").test.y.numpy()
+    rows = [2, 3, 5, 7, 11, 13]
+    page.session_state["emb-map-a"] = {
+        "selection": {
+            "points": [{"customdata": [r, "?"]} for r in rows],
+            "point_indices": [],
+            "box": [],
+            "lasso": [],
+        }
+    }
+    page.run()
+    no_exceptions(page)
+    expected = label_counts(labels[rows], get_dataset("mnist5k").class_names)
+    assert selection_table(page)["count"].tolist() == [r["count"] for r in expected]
+    assert "6 selected (first 6 shown)" in texts(page)
+    assert "selected on the other map" in chart_json(page, 1)  # the second map marks the same images
+    assert page.number_input(key="emb-query").value == 2  # the selection's first image is the query
+
+
+def test_projection_dimensions_and_colourings(page):
+    page.radio(key="emb-method").set_value("tsne").run()
+    no_exceptions(page)
+    assert "2-D by t-SNE" in chart_json(page, 0)
+    page.selectbox(key="emb-colour").set_value("kNN error").run()
+    assert "neighbours vote another label" in chart_json(page, 0)
+    page.selectbox(key="emb-colour").set_value("k-means cluster").run()
+    assert "k-means (k = 10)" in chart_json(page, 0)
+    page.radio(key="emb-method").set_value("pca").run()
+    page.radio(key="emb-dims").set_value(3).run()
+    no_exceptions(page)
+    assert '"scatter3d"' in chart_json(page, 0) and "Drag to rotate" in texts(page)
+    page.toggle(key="emb-compare").set_value(False).run()
+    assert len([c for c in page.get("plotly_chart")]) == 1 and not page.error
+
+
+def test_probe_table_lists_every_encoder_with_library_numbers(page):
+    page.button(key="emb-probe").click().run()
+    no_exceptions(page)
+    (table,) = [d.value for d in page.dataframe if "knn_acc" in d.value.columns]
+    assert table["encoder"].tolist()[:3] == ["raw pixels", "PCA-50 of pixels", "random conv net (seed 0)"]
+    assert len(table) == 8 and table["knn_acc"].between(0.0, 1.0).all()  # 3 baselines + 5 bundled runs
+    classifier = table[table["encoder"].str.startswith("CNN classifier")].iloc[0]
+    assert classifier["knn_acc"] > table.loc[0, "knn_acc"]  # trained with labels: beats raw pixels
+    data = get_dataset("mnist5k")
+    train, test = (features(EncoderSpec("pixels"), data, split) for split in ("train", "test"))
+    expected = knn_accuracy(train, data.train.y.numpy(), test, data.test.y.numpy(), k=20)
+    assert table.loc[0, "knn_acc"] == pytest.approx(expected)
+    assert len(page.get("plotly_chart")) == 3  # the two maps and the probe chart
+
+
+@pytest.mark.parametrize("good", [False, True])
+def test_uploads_find_neighbours_and_a_place_on_the_map(page, good):
+    buffer = io.BytesIO()
+    Image.new("L", (28, 28), 0).save(buffer, format="PNG")
+    content = buffer.getvalue() if good else b"not an image"
+    uploader = next(u for u in page.get("file_uploader") if u.label.startswith("…or upload"))
+    uploader.upload("x.png", content, "image/png").run()
+    no_exceptions(page)
+    assert any("Using the test image instead" in e.value for e in page.error) != good
+    assert ("your image" in texts(page)) == good
+    charts = page.get("plotly_chart")
+    assert (len(charts) == 3) == good and (not good or "Your image on the first map" in chart_json(page, 2))
+
+
+def test_a_broken_run_gets_one_error_and_the_page_keeps_working(page):
+    broken = runs_dir() / "autoencoder-mnist5k-broken"
+    shutil.copytree(bundled_dir() / "autoencoder-mnist5k-plain", broken, dirs_exist_ok=True)
+    (broken / "model.safetensors").write_bytes(b"\0" * 64)  # truncated weights
+    config = json.loads((broken / "config.json").read_text())
+    (broken / "config.json").write_text(json.dumps({**config, "title": "Broken AE"}))
+    try:
+        page.run()
+        page.selectbox(key="emb-a").set_value(EncoderSpec("run", str(broken))).run()
+        no_exceptions(page)
+        assert any("Broken AE" in e.value and "corrupt" in e.value for e in page.error)
+        assert len(page.get("plotly_chart")) == 1  # the second map is still drawn
+        page.selectbox(key="emb-a").set_value(EncoderSpec("pixels")).run()
+        no_exceptions(page)
+        assert not page.error
+    finally:
+        shutil.rmtree(broken)
