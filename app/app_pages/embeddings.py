@@ -95,9 +95,8 @@ def draw(spec: EncoderSpec, key: str, linked: list[int]) -> list[int] | None:
     except DULError as exc:
         st.error(f"{label_of[spec]}: {exc}")
         return None
-    title = (
-        f"{label_of[spec]}: {vectors.shape[1]}-D → {dims}-D by {METHOD[method]}, {len(labels):,} test images"
-    )
+    st.markdown(f"**{label_of[spec]}**")  # above the chart: a long run name would run under its toolbar
+    title = f"{vectors.shape[1]}-D → {dims}-D by {METHOD[method]}, {len(labels):,} test images"
     if dims == 3:
         st.plotly_chart(
             scatter_3d(coords, labels, data.class_names, title=title, axis=METHOD[method]), key=key
