@@ -133,6 +133,16 @@ def _number(value: str) -> int | float | str:
     return value
 
 
+def _print_result(result: dict[str, Any], as_json: bool) -> None:
+    """One JSON object, or one aligned `key  value` line per entry."""
+    if as_json:
+        print(json.dumps(result))
+        return
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value:.4f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from dul_models.devices import configure_threads
 
@@ -144,12 +154,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise ConfigError(f"--set expects key=value, got {pair!r}")
         options[key] = _number(value)
     result = evaluate_run(Path(args.run_dir), args.device, quick=args.quick, options=options)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        width = max(len(k) for k in result)
-        for key, value in result.items():
-            print(f"{key:<{width}}  {value:.4f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    _print_result(result, args.json)
     return 0
 
 
@@ -216,12 +221,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     test_x = features(spec, dataset, "test", args.device)
     report = probe_report(train_x, dataset.train.y.numpy(), test_x, dataset.test.y.numpy())
     result = {"encoder": spec.label, "dataset": args.dataset, **report}
-    if args.json:
-        print(json.dumps(result))
-    else:
-        width = max(len(k) for k in result)
-        for key, value in result.items():
-            print(f"{key:<{width}}  {value:.4f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    _print_result(result, args.json)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Features from a model and their 2-D / 3-D projections (PCA, t-SNE, UMAP) for the embedding maps.
+"""2-D / 3-D projections (PCA, t-SNE, UMAP) of encoder features for the embedding maps, with a disk cache.
 
 PCA is instant and linear; t-SNE (van der Maaten & Hinton 2008) keeps neighbourhoods but cannot place new
 points; UMAP (McInnes et al. 2018) keeps neighbourhoods, can place new points, but compiles with numba in
@@ -11,36 +11,26 @@ import hashlib
 import io
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from dul_models.devices import eval_mode
+from dul_models.encoders import extract_features  # noqa: F401 - re-exported: the pages' older import path
 from dul_models.errors import ConfigError
-from dul_models.models import DULModel
 
 PROJECTIONS = ("pca", "tsne", "umap")
 DIMS = (2, 3)
 PARAMS = ("n_neighbors", "min_dist", "perplexity", "random_state")
-TSNE_CPU_LIMIT = 20_000  # above this a CPU t-SNE takes minutes: refuse and point at UMAP
-# Seconds per point of scikit-learn's Barnes-Hut t-SNE of 5,000 32-D vectors on a shared 2-core CPU: 21 s
-# for the denoising AE's codes of mnist5k (4.2 ms each), 83 s for Gaussian blobs (16.5 ms each; 2,000 of
-# them took 14.7 s). The cost per point grows with N, so both bounds underestimate larger N.
-TSNE_SECONDS_PER_POINT = (0.0042, 0.0165)
-
-
-def extract_features(model: DULModel, x: torch.Tensor, batch_size: int = 500) -> np.ndarray:
-    """`model.embed` over x (float in [0, 1]) in chunks, returned as a float32 (N, D) array."""
-    if not hasattr(model, "embed"):
-        raise ConfigError(f"family {model.family!r} has no embedding (no `embed` method)")
-    device = model.device
-    chunks = []
-    with eval_mode(model):
-        for start in range(0, x.shape[0], batch_size):
-            chunks.append(model.embed(x[start : start + batch_size].to(device)).float().cpu())
-    return torch.cat(chunks).numpy()
+TSNE_CPU_LIMIT = 20_000  # above this a CPU t-SNE takes many minutes: refuse and point at UMAP
+# Wall times measured on a shared 2-core CPU (benchmarks/bench_embeddings.py). scikit-learn's Barnes-Hut
+# t-SNE of the denoising AE's 32-D codes, one OpenMP thread: 17.8 s for 2,000 and 86.7 s for 5,000 points
+# under load, 19.7 s for 5,000 on a quieter machine; i.e. 0.5-2 ms per n ln n. The middle is used.
+TSNE_SECONDS_PER_N_LOG_N = 0.001
+UMAP_SECONDS = (2.7, 0.00043)  # UMAP after compile = a + b n: 4.9 s for 5,000 points, 33 s for 70,000
+UMAP_COMPILE_SECONDS = 45.0  # numba's compile on a process's first UMAP (46 s measured)
+ProgressFn = Callable[[int, int, str], None]
 
 
 # ----------------------------------------------------------------------------------------- validation
@@ -128,8 +118,16 @@ class Projector:
         _check_params(
             *features.shape, self.method, self.dims, self.n_neighbors, self.min_dist, self.perplexity
         )
+        if self.method == "tsne":
+            check_tsne_size(features.shape[0])
+        from threadpoolctl import threadpool_limits
+
+        from dul_models.devices import default_thread_count
+
         self.estimator_ = self._estimator()
-        with warnings.catch_warnings():
+        # t-SNE's gradient spins OpenMP threads on every core; beside a busy server that was measured 3-12x
+        # slower than leaving one core free (the same rule as torch's threads, devices.default_thread_count).
+        with warnings.catch_warnings(), threadpool_limits(default_thread_count(), user_api="openmp"):
             warnings.filterwarnings("ignore", message=".*n_jobs.*overridden.*")  # UMAP: seeded → one thread
             self.embedding_ = np.asarray(self.estimator_.fit_transform(features), dtype=np.float32)
         self.n_features_in_ = features.shape[1]
@@ -190,17 +188,32 @@ def project_2d(features: np.ndarray, method: str = "pca", random_state: int = 0)
     )
 
 
-def check_tsne_size(n: int, device_type: str) -> None:
-    """Refuse a CPU t-SNE that would run for minutes, saying how long and what to use instead.
+def estimated_seconds(method: str, n: int, *, include_compile: bool = False) -> float:
+    """Rough wall time of `project` for n points on a 2-core CPU, measured here (benchmarks/bench_embeddings).
 
-    scikit-learn's t-SNE always runs on the CPU; the app calls this before `project` when the session's
-    device is the CPU (a machine with an accelerator has the cores to spare).
+    For a progress message and the t-SNE guard, not a promise: a busy machine is slower. UMAP's first call
+    in a process also compiles with numba (`include_compile` adds it).
     """
-    if device_type == "cpu" and n > TSNE_CPU_LIMIT:
-        low, high = (n * rate / 60 for rate in TSNE_SECONDS_PER_POINT)
+    if method not in PROJECTIONS:
+        raise ConfigError(f"unknown projection {method!r}; choose from: {', '.join(PROJECTIONS)}")
+    if method == "pca":
+        return 1e-6 * n
+    if method == "umap":
+        return UMAP_SECONDS[0] + UMAP_SECONDS[1] * n + (UMAP_COMPILE_SECONDS if include_compile else 0.0)
+    return TSNE_SECONDS_PER_N_LOG_N * n * np.log(max(n, 2))
+
+
+def check_tsne_size(n: int, device_type: str = "cpu") -> None:
+    """Refuse a t-SNE that would run for many minutes, saying how long and what to use instead.
+
+    scikit-learn's t-SNE runs on the CPU whatever the session's device, so `device_type` does not change
+    the limit (it is kept for callers that pass it); `Projector.fit` checks this itself.
+    """
+    if n > TSNE_CPU_LIMIT:
+        minutes = estimated_seconds("tsne", n) / 60
         raise ConfigError(
-            f"t-SNE of {n:,} points on CPU would take about {low:.0f}-{high:.0f} min or more (limit "
-            f"{TSNE_CPU_LIMIT:,} points); use UMAP, which maps them in a fraction of that, or fewer points"
+            f"t-SNE of {n:,} points runs on the CPU and would take about {minutes:.0f} min (limit "
+            f"{TSNE_CPU_LIMIT:,} points); use UMAP (about {estimated_seconds('umap', n):.0f} s) or fewer points"
         )
 
 
@@ -253,11 +266,14 @@ def cached_projection(
     dims: int = 2,
     *,
     cache_dir: Path | str | None = None,
+    progress: ProgressFn | None = None,
     **params: Any,
 ) -> np.ndarray:
     """`project` through an `.npz` disk cache, so a t-SNE or UMAP map survives restarts of the app.
 
     `key` names where the features came from (encoder, dataset, split); a corrupt cache file is recomputed.
+    `progress(done, total, what)` hears (0, 1, what is computed and its estimated time) before a computation
+    and (1, 1, ...) when the map is ready, computed or loaded: plain data, so the app can show a status.
     """
     from dul_models.checkpoints import atomic_write_bytes
 
@@ -271,8 +287,15 @@ def cached_projection(
     path = folder / f"{cache_key(key, features, method, dims, params)}.npz"
     cached = _read_cached(path, features.shape[0], dims)
     if cached is not None:
+        if progress is not None:
+            progress(1, 1, f"{method} map loaded from the disk cache")
         return cached
+    if progress is not None:
+        seconds = estimated_seconds(method, features.shape[0])
+        progress(0, 1, f"{method} of {features.shape[0]:,} points, about {seconds:.0f} s on a 2-core CPU")
     embedding = project(features, method, dims, **params)
+    if progress is not None:
+        progress(1, 1, f"{method} map computed")
     buffer = io.BytesIO()
     np.savez(buffer, embedding=embedding)
     try:

@@ -18,9 +18,9 @@ import torch
 from dul_models.checkpoints import atomic_write_bytes, list_runs, load_run, read_run_info
 from dul_models.data import ImageDataset, to_float
 from dul_models.data.registry import SPLIT_NAMES
-from dul_models.devices import pick_device
+from dul_models.devices import eval_mode, pick_device
 from dul_models.errors import ConfigError, DULError
-from dul_models.models import get_family
+from dul_models.models import DULModel, get_family
 from dul_models.models.blocks import ConvEncoder
 
 KINDS = ("pixels", "pca", "random", "run")
@@ -86,10 +86,18 @@ def random_encoder(image_shape: tuple[int, int, int]) -> ConvEncoder:
 
 
 @torch.no_grad()
-def embed_in_chunks(embed, x: torch.Tensor, device: torch.device) -> np.ndarray:
+def embed_in_chunks(embed, x: torch.Tensor, device: torch.device, chunk: int = CHUNK) -> np.ndarray:
     """`embed` over images x (uint8 or float, any device) in chunks, as a float32 (N, D) CPU array."""
-    chunks = [embed(to_float(x[s : s + CHUNK]).to(device)).float().cpu() for s in range(0, x.shape[0], CHUNK)]
+    chunks = [embed(to_float(x[s : s + chunk]).to(device)).float().cpu() for s in range(0, x.shape[0], chunk)]
     return torch.cat(chunks).numpy().astype(np.float32, copy=False)
+
+
+def extract_features(model: DULModel, x: torch.Tensor, batch_size: int = CHUNK) -> np.ndarray:
+    """`model.embed` of a model already in memory (a live-trained one), in eval mode, then its mode restored."""
+    if not hasattr(model, "embed"):
+        raise ConfigError(f"family {model.family!r} has no embedding (no `embed` method)")
+    with eval_mode(model):
+        return embed_in_chunks(model.embed, x, model.device, batch_size)
 
 
 def _split(dataset: ImageDataset, split: str):

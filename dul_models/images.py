@@ -35,12 +35,16 @@ def thumbnail_map(
     images: torch.Tensor | np.ndarray,
     *,
     size_px: int = 1600,
+    thumb_px: int | None = None,
+    background: int | tuple[int, int, int] = 17,
     margin_px: int | None = None,
 ) -> np.ndarray:
     """Each image pasted at its point of a 2-D map: what a region of an embedding *looks like*, at a glance.
 
     coords (N, 2) as plotted (x right, y up); images (N, C, H, W) float in [0, 1] or uint8, C = 1 or 3.
-    Returns (size_px, size_px, 3) uint8 on a dark background; later points are drawn on top of earlier ones.
+    Returns (size_px, size_px, 3) uint8; later points are drawn on top of earlier ones. `thumb_px` resizes
+    each image so its longer side has that many pixels (default: native size); `background` is a grey level
+    or an RGB triple (default 17, a near-black that keeps the black edges of MNIST tiles visible).
     `margin_px` (default half a thumbnail) keeps the outermost thumbnails off the edge.
     """
     from dul_models.errors import ConfigError
@@ -49,6 +53,16 @@ def thumbnail_map(
     images = torch.as_tensor(images).detach().cpu()
     if images.ndim != 4 or images.shape[1] not in (1, 3):
         raise ConfigError(f"images must be shaped (N, C, H, W) with C = 1 or 3, got {tuple(images.shape)}")
+    fill = np.asarray(background)
+    fill = np.repeat(fill, 3) if fill.ndim == 0 else fill
+    if fill.shape != (3,) or not np.isin(fill, np.arange(256)).all():
+        raise ConfigError(
+            f"background must be a grey level 0..255 or an RGB triple of them, got {background!r}"
+        )
+    if thumb_px is not None:
+        if not isinstance(thumb_px, (int, np.integer)) or thumb_px < 1:
+            raise ConfigError(f"thumb_px must be a positive integer or None (native size), got {thumb_px!r}")
+        images = _resized(images, int(thumb_px))
     if coords.shape != (images.shape[0], 2) or not np.isfinite(coords).all():
         raise ConfigError(f"coords must be finite and shaped ({images.shape[0]}, 2), got {coords.shape}")
     height, width = images.shape[2:]
@@ -70,8 +84,23 @@ def thumbnail_map(
     left = margin + np.rint(unit[:, 0] * span[0]).astype(np.int64)
     top = margin + np.rint((1 - unit[:, 1]) * span[1]).astype(np.int64)  # y up, rows down
 
-    canvas = np.full((size_px, size_px, 3), 17, dtype=np.uint8)
+    canvas = np.empty((size_px, size_px, 3), dtype=np.uint8)
+    canvas[:] = fill.astype(np.uint8)
     # In order, so later points land on top (numpy's fancy-index assignment does not promise an order).
     for tile, row, col in zip(tiles, top.tolist(), left.tolist(), strict=True):
         canvas[row : row + height, col : col + width] = tile  # a slice copy per point: ~2 µs each
     return canvas
+
+
+def _resized(images: torch.Tensor, longer_side: int) -> torch.Tensor:
+    """Images scaled so the longer side is `longer_side`: blocky when enlarged (pixels stay visible), area
+    averaging when shrunk (no aliasing); uint8 stays uint8."""
+    height, width = images.shape[2:]
+    scale = longer_side / max(height, width)
+    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    if size == (height, width):
+        return images
+    was_uint8 = images.dtype == torch.uint8
+    floats = images.float() / 255 if was_uint8 else images.float()
+    out = torch.nn.functional.interpolate(floats, size=size, mode="nearest" if scale > 1 else "area")
+    return (out * 255).round().clamp(0, 255).to(torch.uint8) if was_uint8 else out

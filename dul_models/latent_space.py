@@ -172,13 +172,12 @@ def mutual_information_gap(
 
 def mig_on_dataset(model, dataset, split: str = "test", bins: int = 20) -> MIGResult:
     """MIG of a model's posterior means on a split of a dataset with known factors (e.g. `shapes`)."""
-    from dul_models.data import to_float
-    from dul_models.embeddings import extract_features
+    from dul_models.encoders import embed_in_chunks
 
     part = dataset.split(split)
     if part.factors is None:
         raise ConfigError(
             f"dataset {dataset.name!r} has no known factors; MIG needs a generated set like shapes"
         )
-    means = extract_features(model, to_float(part.x))  # (N, latent_dim) posterior means
+    means = embed_in_chunks(model.embed, part.x, model.device)  # (N, latent_dim) posterior means
     return mutual_information_gap(means, part.factors.numpy(), dataset.factor_names, bins=bins)

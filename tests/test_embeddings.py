@@ -10,6 +10,7 @@ from dul_models.embeddings import (
     Projector,
     cached_projection,
     check_tsne_size,
+    estimated_seconds,
     kmeans_labels,
     project,
     project_2d,
@@ -150,11 +151,37 @@ def test_cached_projection_default_folder_and_bad_parameter(monkeypatch, tmp_pat
         cached_projection(("k",), x, "pca", neighbours=5)
 
 
-def test_check_tsne_size():
-    check_tsne_size(20_000, "cpu")
-    check_tsne_size(70_000, "cuda")
-    with pytest.raises(ConfigError, match=r"70,000 points on CPU would take about \d+-\d+ min.*use UMAP"):
-        check_tsne_size(70_000, "cpu")
+def test_cached_projection_reports_progress_as_plain_data(tmp_path):
+    x, _ = blobs()
+    heard = []
+    cached_projection(("k",), x, "pca", cache_dir=tmp_path, progress=lambda *a: heard.append(a))
+    assert [(done, total) for done, total, _ in heard] == [(0, 1), (1, 1)]
+    assert "pca of 60 points, about 0 s" in heard[0][2] and "computed" in heard[1][2]
+    heard.clear()
+    cached_projection(("k",), x, "pca", cache_dir=tmp_path, progress=lambda *a: heard.append(a))
+    assert heard == [(1, 1, "pca map loaded from the disk cache")]
+
+
+def test_estimated_seconds_grow_with_n_and_order_the_methods():
+    for method in ("pca", "umap", "tsne"):
+        assert 0 <= estimated_seconds(method, 1_000) < estimated_seconds(method, 10_000)
+    assert estimated_seconds("pca", 70_000) < 1 < estimated_seconds("umap", 70_000)
+    assert estimated_seconds("umap", 70_000) < estimated_seconds("tsne", 70_000)
+    assert estimated_seconds("umap", 5_000, include_compile=True) > estimated_seconds("umap", 5_000) + 10
+    with pytest.raises(ConfigError, match="pca, tsne, umap"):
+        estimated_seconds("mds", 10)
+
+
+def test_tsne_size_guard_states_the_time_and_suggests_umap():
+    check_tsne_size(20_000)
+    message = r"70,000 points runs on the CPU and would take about \d+ min.*use UMAP \(about \d+ s\)"
+    for device_type in ("cpu", "cuda"):  # scikit-learn's t-SNE is CPU-only whatever the device
+        with pytest.raises(ConfigError, match=message):
+            check_tsne_size(70_000, device_type)
+    big = np.random.default_rng(0).normal(size=(20_001, 2)).astype(np.float32)
+    with pytest.raises(ConfigError, match="20,001 points"):
+        project(big, "tsne")  # refused before any work
+    assert project(big, "pca").shape == (20_001, 2)
 
 
 def test_kmeans_labels_find_the_blobs():
@@ -166,3 +193,27 @@ def test_kmeans_labels_find_the_blobs():
     assert adjusted_rand_score(y, labels) == pytest.approx(1.0)
     with pytest.raises(ConfigError, match=r"1\.\.60"):
         kmeans_labels(x, 61)
+
+
+def test_thumbnail_map_resizes_thumbnails_and_fills_the_background():
+    import torch
+
+    from dul_models.images import thumbnail_map
+
+    images = torch.zeros(2, 1, 4, 4, dtype=torch.uint8)
+    images[0] = 255
+    images[1, 0, :2, :2] = 100  # top-left quarter grey: becomes a 4x4 block at thumb_px 8
+    canvas = thumbnail_map(
+        np.array([[0.0, 0.0], [1.0, 1.0]]), images, size_px=20, thumb_px=8, background=0, margin_px=0
+    )
+    assert (canvas[12:20, 0:8] == 255).all()  # 8x8 white thumbnail at the bottom-left
+    assert (canvas[0:4, 12:16] == 100).all() and (canvas[4:8, 12:20] == 0).all()  # enlarged blockily
+    assert (canvas[0:8, 0:8] == 0).all()  # background 0 where nothing is drawn
+    small = thumbnail_map(np.zeros((1, 2)), images[:1], size_px=6, thumb_px=2, background=(1, 2, 3))
+    assert small[2:4, 2:4].tolist() == [[[255] * 3] * 2] * 2 and small[0, 0].tolist() == [1, 2, 3]
+    with pytest.raises(ConfigError, match="positive integer"):
+        thumbnail_map(np.zeros((2, 2)), images, thumb_px=0)
+    with pytest.raises(ConfigError, match="grey level 0..255"):
+        thumbnail_map(np.zeros((2, 2)), images, background=300)
+    with pytest.raises(ConfigError, match="RGB triple"):
+        thumbnail_map(np.zeros((2, 2)), images, background=(1, 2))

@@ -97,3 +97,20 @@ def test_export_formats_round_trip():
     assert tsv["e-metadata.tsv"].decode().splitlines() == ["index\tlabel", "0\t7", "1\t1", "2\t7"]
     with pytest.raises(ConfigError, match=".npz, .csv, .tsv"):
         export_bytes(".json", vectors, labels)
+
+
+def test_extract_features_of_a_model_in_memory_restores_its_mode(digits):
+    from dul_models import embeddings
+    from dul_models.encoders import extract_features
+
+    assert embeddings.extract_features is extract_features  # the pages' older import path still works
+    model = build_model("autoencoder", {"image_shape": digits.image_shape, "base_channels": 4}, seed=0)
+    model.train()
+    x = to_float(digits.test.x[:7])
+    got = extract_features(model, x, batch_size=3)  # three chunks: 3 + 3 + 1
+    assert model.training and got.shape == (7, model.config.latent_dim) and got.dtype == np.float32
+    with torch.no_grad():
+        assert np.allclose(got, model.eval().embed(x).numpy(), atol=1e-6)
+    gan = build_model("dcgan", {"image_shape": digits.image_shape, "base_channels": 4, "latent_dim": 4})
+    with pytest.raises(ConfigError, match="no embedding"):
+        extract_features(gan, x)

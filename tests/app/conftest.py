@@ -32,6 +32,16 @@ def page(app: AppTest, request: pytest.FixtureRequest) -> AppTest:
     return app
 
 
+def select_rows(at: AppTest, chart_key: str, rows: list[int]) -> None:
+    """Put a box/lasso selection of these global rows on a map, as the browser would, and rerun."""
+    points = [{"customdata": [r, "?"]} for r in rows]
+    at.session_state[chart_key] = {
+        "selection": {"points": points, "point_indices": [], "box": [], "lasso": []}
+    }
+    at.run()
+    no_exceptions(at)
+
+
 def selection_table(at: AppTest):
     """The embedding map's "label, count, share" table of the selection (the page's only such table)."""
     (table,) = [d.value for d in at.dataframe if list(d.value.columns) == ["label", "count", "share"]]

@@ -7,7 +7,7 @@ from dul_models.data import get_dataset, to_float
 from dul_models.data.augment import corrupt
 from dul_models.data.gallery import label_counts
 from dul_models.evaluation import psnr
-from tests.app.conftest import chosen_run, no_exceptions, selection_table, train_until_saved
+from tests.app.conftest import chosen_run, no_exceptions, select_rows, selection_table, train_until_saved
 
 PAGE = "app_pages/denoising.py"
 
@@ -53,16 +53,7 @@ def test_before_and_after_shows_the_library_psnr(page):
 def test_latent_map_selection_shows_images_and_their_labels(page):
     labels = get_dataset("mnist5k").test.y.numpy()
     rows = [1, 4, 9, 16, 25]
-    page.session_state["dn-latent"] = {
-        "selection": {
-            "points": [{"customdata": [r, "?"]} for r in rows],
-            "point_indices": [],
-            "box": [],
-            "lasso": [],
-        }
-    }
-    page.run()
-    no_exceptions(page)
+    select_rows(page, "dn-latent", rows)
     expected = label_counts(labels[rows], [str(d) for d in range(10)])
     table = selection_table(page)
     assert table.to_dict("records") == expected

@@ -12,7 +12,7 @@ from dul_models.data import get_dataset
 from dul_models.data.gallery import label_counts
 from dul_models.encoders import EncoderSpec, features
 from dul_models.probes import knn_accuracy
-from tests.app.conftest import no_exceptions, selection_table
+from tests.app.conftest import no_exceptions, select_rows, selection_table
 
 PAGE = "app_pages/embeddings.py"
 
@@ -53,16 +53,7 @@ def test_opens_on_two_linked_maps_neighbours_and_exports(page):
 def test_a_selection_shows_its_images_counts_and_is_linked_to_the_other_map(page):
     labels = get_dataset("mnist5k").test.y.numpy()
     rows = [2, 3, 5, 7, 11, 13]
-    page.session_state["emb-map-a"] = {
-        "selection": {
-            "points": [{"customdata": [r, "?"]} for r in rows],
-            "point_indices": [],
-            "box": [],
-            "lasso": [],
-        }
-    }
-    page.run()
-    no_exceptions(page)
+    select_rows(page, "emb-map-a", rows)
     expected = label_counts(labels[rows], get_dataset("mnist5k").class_names)
     assert selection_table(page)["count"].tolist() == [r["count"] for r in expected]
     assert "6 selected (first 6 shown)" in texts(page)
