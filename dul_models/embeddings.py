@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from dul_models.encoders import extract_features  # noqa: F401 - re-exported: the pages' older import path
 from dul_models.errors import ConfigError
 
 PROJECTIONS = ("pca", "tsne", "umap")

@@ -172,12 +172,12 @@ def mutual_information_gap(
 
 def mig_on_dataset(model, dataset, split: str = "test", bins: int = 20) -> MIGResult:
     """MIG of a model's posterior means on a split of a dataset with known factors (e.g. `shapes`)."""
-    from dul_models.encoders import embed_in_chunks
+    from dul_models.encoders import extract_features
 
     part = dataset.split(split)
     if part.factors is None:
         raise ConfigError(
             f"dataset {dataset.name!r} has no known factors; MIG needs a generated set like shapes"
         )
-    means = embed_in_chunks(model.embed, part.x, model.device)  # (N, latent_dim) posterior means
+    means = extract_features(model, part.x)  # (N, latent_dim) posterior means, in eval mode
     return mutual_information_gap(means, part.factors.numpy(), dataset.factor_names, bins=bins)

@@ -100,10 +100,8 @@ def test_export_formats_round_trip():
 
 
 def test_extract_features_of_a_model_in_memory_restores_its_mode(digits):
-    from dul_models import embeddings
     from dul_models.encoders import extract_features
 
-    assert embeddings.extract_features is extract_features  # the pages' older import path still works
     model = build_model("autoencoder", {"image_shape": digits.image_shape, "base_channels": 4}, seed=0)
     model.train()
     x = to_float(digits.test.x[:7])

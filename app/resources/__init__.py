@@ -12,7 +12,7 @@ from dul_models.checkpoints import LoadedRun, load_run, run_archive
 from dul_models.data import ImageDataset, get_dataset, to_float
 from dul_models.devices import configure_threads, pick_device
 from dul_models.embeddings import project_2d
-from dul_models.encoders import embed_in_chunks
+from dul_models.encoders import extract_features
 from dul_models.evaluation import median_filter, psnr_curve
 from dul_models.evaluators import load_scorer
 from dul_models.jobs import JobManager
@@ -91,7 +91,7 @@ def denoising_curve(
 def latent_map(path: str, dataset_name: str, device: str, method: str) -> tuple[np.ndarray, np.ndarray]:
     """2-D projection of the test set's codes and the labels, keyed by run and dataset."""
     model = loaded_run(path, device).model
-    features = embed_in_chunks(model.embed, test_images(dataset_name, device), model.device)
+    features = extract_features(model, test_images(dataset_name, device))
     return project_2d(features, method), dataset(dataset_name).test.y.numpy()
 
 
