@@ -8,6 +8,7 @@ baselines come free and stand beside every trained encoder in every results tabl
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,16 @@ def list_encoders(dataset_name: str) -> list[EncoderSpec]:
     return [EncoderSpec("pixels"), EncoderSpec("pca"), EncoderSpec("random"), *runs]
 
 
+@functools.lru_cache(maxsize=8)
+def pixel_pca(dataset: ImageDataset):
+    """PCA-50 fitted once per dataset on its training pixels (datasets are cached objects, hashed by identity),
+    so the train and test features, and every upload, share one fit."""
+    from sklearn.decomposition import PCA
+
+    train = _pixels(dataset.train.x)
+    return PCA(n_components=min(PCA_COMPONENTS, *train.shape), random_state=0).fit(train)
+
+
 def random_encoder(image_shape: tuple[int, int, int]) -> ConvEncoder:
     """The shared conv encoder with fixed-seed random weights: how much does the architecture alone give?"""
     with torch.random.fork_rng(devices=[]):
@@ -130,12 +141,7 @@ def encode_images(
     if spec.kind == "pixels":
         return _pixels(x)
     if spec.kind == "pca":
-        from sklearn.decomposition import PCA
-
-        train = _pixels(dataset.train.x)
-        components = min(PCA_COMPONENTS, *train.shape)
-        pca = PCA(n_components=components, random_state=0).fit(train)
-        return pca.transform(_pixels(x)).astype(np.float32)
+        return pixel_pca(dataset).transform(_pixels(x)).astype(np.float32)
     target = pick_device(device) if isinstance(device, str) else device
     if spec.kind == "random":
         net = random_encoder(dataset.image_shape).to(target)
