@@ -14,7 +14,13 @@ import streamlit as st
 
 from app.resources import dataset, test_images
 from dul_models.devices import pick_device
-from dul_models.embeddings import Projector, cached_projection, check_tsne_size, kmeans_labels
+from dul_models.embeddings import (
+    Projector,
+    cached_projection,
+    check_tsne_size,
+    estimated_seconds,
+    kmeans_labels,
+)
 from dul_models.encoders import EncoderSpec, features
 from dul_models.images import thumbnail_map
 from dul_models.probes import knn_disagreement, probe_report
@@ -39,7 +45,7 @@ def encoder_features(spec: EncoderSpec, dataset_name: str, split: str, device: s
     return _features(spec, dataset_name, split, device, _stamp(spec))
 
 
-@st.cache_data(show_spinner="Projecting (UMAP compiles once per server: up to a minute the first time)…")
+@st.cache_data(show_spinner=False)  # `projection` says what is computed and for about how long
 def _projection(
     spec: EncoderSpec,
     dataset_name: str,
@@ -61,7 +67,15 @@ def projection(
     spec: EncoderSpec, dataset_name: str, split: str, device: str, method: str, dims: int, params: Params
 ) -> np.ndarray:
     """(N, dims) map of an encoder's features; cached in memory and on disk."""
-    return _projection(spec, dataset_name, split, device, method, dims, params, _stamp(spec))
+    n = len(encoder_features(spec, dataset_name, split, device))
+    compile_note = (
+        " (up to a minute more the first time in this server: numba compiles UMAP)"
+        if method == "umap"
+        else ""
+    )
+    text = f"{method.upper()} of {n:,} points: about {estimated_seconds(method, n):.0f} s{compile_note}…"
+    with st.spinner(text):
+        return _projection(spec, dataset_name, split, device, method, dims, params, _stamp(spec))
 
 
 @st.cache_resource(
