@@ -79,23 +79,56 @@ class KNNMonitor:
     options = ("k",)
 
     def __init__(
-        self, x_bank: torch.Tensor, y_bank: torch.Tensor, k: int = 20, bank_items: int = 2000
+        self, x_bank: torch.Tensor, y_bank: torch.Tensor, k: int = 20, quick_bank: int = 2000
     ) -> None:
         if k < 1:
             raise ConfigError(f"k must be a positive integer, got {k}")
-        self.x_bank, self.y_bank, self.k = x_bank[:bank_items], y_bank[:bank_items], k
+        self.x_bank, self.y_bank, self.k, self.quick_bank = x_bank, y_bank, k, quick_bank
 
     @torch.no_grad()
     def __call__(
         self, model: DULModel, x: torch.Tensor, y: torch.Tensor, *, quick: bool, **options: Any
     ) -> dict[str, Any]:
+        """Quick (while training): the first `quick_bank` training images as the bank; final: all of them."""
         k = int(options.get("k", self.k))
-        bank = _normalised_embedding(model, to_float(self.x_bank).to(x.device))  # (M, D)
+        items = self.quick_bank if quick else None
+        x_bank, y_bank = self.x_bank[:items], self.y_bank[:items]
+        bank = _normalised_embedding(model, to_float(x_bank).to(x.device))  # (M, D)
         queries = _normalised_embedding(model, x)  # (N, D)
         nearest = (queries @ bank.T).topk(min(k, bank.shape[0]), dim=1).indices  # (N, k)
-        votes = self.y_bank.to(x.device)[nearest]  # (N, k)
+        votes = y_bank.to(x.device)[nearest]  # (N, k)
         predicted = torch.mode(votes, dim=1).values
         return {"knn_acc": float((predicted == y).float().mean()), "knn_k": k}
+
+
+class LinearProbe:
+    """Test accuracy of a logistic-regression probe on the frozen `embed` features, trained on 10 labelled
+    images per class (mean of 5 draws): how useful the features are when labels are scarce.
+
+    Only in the final evaluation: five scikit-learn fits are too slow to repeat while training.
+    """
+
+    name = "linear_probe"
+    options = ("labels_per_class",)
+
+    def __init__(self, x_train: torch.Tensor, y_train: torch.Tensor, labels_per_class: int = 10) -> None:
+        self.x_train, self.y_train, self.labels_per_class = x_train, y_train, labels_per_class
+
+    @torch.no_grad()
+    def __call__(
+        self, model: DULModel, x: torch.Tensor, y: torch.Tensor, *, quick: bool, **options: Any
+    ) -> dict[str, Any]:
+        if quick:
+            return {}
+        from dul_models.probes import linear_probe_accuracy  # scikit-learn: loaded when first needed
+
+        per_class = int(options.get("labels_per_class", self.labels_per_class))
+        train = _normalised_embedding(model, to_float(self.x_train).to(x.device)).cpu().numpy()
+        test = _normalised_embedding(model, x).cpu().numpy()
+        mean, std = linear_probe_accuracy(
+            train, self.y_train.cpu().numpy(), test, y.cpu().numpy(), labels_per_class=per_class
+        )
+        return {f"linear_probe_acc_{per_class}": mean, f"linear_probe_std_{per_class}": std}
 
 
 def _normalised_embedding(model: DULModel, x: torch.Tensor) -> torch.Tensor:
@@ -113,8 +146,11 @@ def build_evaluators(model: DULModel, dataset: ImageDataset, device: torch.devic
             if not dataset.has_labels:
                 continue  # no labels, no kNN accuracy: the model's own metrics still run
             built.append(KNNMonitor(dataset.train.x, dataset.train.y))
+        elif name == "linear_probe":
+            if dataset.has_labels:
+                built.append(LinearProbe(dataset.train.x, dataset.train.y))
         else:
             raise ConfigError(
-                f"unknown evaluator {name!r} asked for by {model.family}; known: sample_quality, knn"
+                f"unknown evaluator {name!r} asked for by {model.family}; known: sample_quality, knn, linear_probe"
             )
     return built

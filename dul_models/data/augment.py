@@ -6,6 +6,8 @@ DataLoader worker: that is most of why the Trainer outruns a classic per-item pi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from dul_models.errors import ConfigError
@@ -63,3 +65,87 @@ def _mixed(x: torch.Tensor, level: float, generator: torch.Generator | None) -> 
         pick = (choice == index).view(batch, 1, 1, 1)
         out = torch.where(pick, candidate, out)
     return out
+
+
+# --- Views for self-supervised learning -------------------------------------------------------------
+# kornia draws each augmentation's parameters per sample, on the device the batch lives on; torchvision's
+# v2 transforms draw one set per call, which would give every image in a batch the same crop.
+
+
+@dataclass(frozen=True)
+class ViewStrength:
+    """How hard two views of one image differ; 0 switches an augmentation off.
+
+    The defaults suit 28×28 digits: strong crops and colour changes (SimCLR's recipe for photos) would
+    turn a 6 into a 0, so digits get mild crops, small rotations, erasing and noise instead.
+    """
+
+    crop_scale: float = 0.5  # smallest kept area of the random resized crop (1 = no crop)
+    rotation: float = 15.0  # degrees either way; more makes 6 and 9 the same digit
+    translate: float = 0.1  # fraction of the image size either way
+    erasing: float = 0.25  # probability of blanking a random rectangle (2–15 % of the image)
+    noise: float = 0.1  # standard deviation of added Gaussian noise, in pixel units, on half the images
+    jitter: float = 0.4  # brightness and contrast (and, for colour, saturation) jitter strength
+
+    def __post_init__(self) -> None:
+        limits = {
+            "crop_scale": (0.05, 1.0),
+            "rotation": (0.0, 180.0),
+            "translate": (0.0, 0.5),
+            "erasing": (0.0, 1.0),
+            "noise": (0.0, 1.0),
+            "jitter": (0.0, 1.0),
+        }
+        for name, (low, high) in limits.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError(f"augmentation {name} must be in [{low}, {high}], got {value!r}")
+
+
+# What each augmentation teaches the encoder to ignore: the page prints these beside the sliders.
+VIEW_NOTES = {
+    "crop_scale": "crop: which part of the image is visible and at what size (scale and position)",
+    "rotation": "rotation: small changes of slant",
+    "translate": "shift: where the object sits in the frame",
+    "erasing": "erasing: a missing piece (occlusion), so no single stroke decides",
+    "noise": "noise: pixel-level speckle, so features rest on shapes, not exact values",
+    "jitter": "jitter: brightness and contrast (and colour for photos)",
+}
+
+
+def view_augmenter(image_shape: tuple[int, int, int], strength: ViewStrength) -> torch.nn.Module:
+    """A module that maps a batch (B, C, H, W) in [0, 1] to one random view per image, on its device."""
+    import kornia.augmentation as K  # deferred: kornia is only needed once a view is drawn
+
+    channels, height, width = image_shape
+    steps: list[torch.nn.Module] = []
+    if strength.crop_scale < 1.0:
+        steps.append(K.RandomResizedCrop((height, width), scale=(strength.crop_scale, 1.0)))
+    if strength.rotation > 0 or strength.translate > 0:
+        translate = (strength.translate, strength.translate) if strength.translate > 0 else None
+        steps.append(K.RandomAffine(degrees=strength.rotation, translate=translate))
+    if strength.jitter > 0:
+        j = strength.jitter
+        colour = (j, j * 0.25) if channels == 3 else (0.0, 0.0)  # saturation and hue need colour
+        steps.append(K.ColorJitter(j, j, colour[0], colour[1], p=0.8))
+        if channels == 3:
+            steps.append(K.RandomGrayscale(p=0.2))
+    if strength.erasing > 0:
+        steps.append(K.RandomErasing(p=strength.erasing, scale=(0.02, 0.15)))
+    if strength.noise > 0:
+        steps.append(K.RandomGaussianNoise(std=strength.noise, p=0.5))
+    return _Clamped(torch.nn.Sequential(*steps))
+
+
+class _Clamped(torch.nn.Module):
+    """Keeps views in [0, 1] (noise and jitter leave the range) and never tracks gradients."""
+
+    def __init__(self, body: torch.nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(self.body) == 0:
+            return x.clone()
+        return self.body(x).clamp_(0.0, 1.0)

@@ -154,6 +154,14 @@ DATASETS: dict[str, DatasetSpec] = {
             _lazy(_SYNTHETIC, "load_shapes"),
         ),
         DatasetSpec(
+            "photos",
+            "Photos (colour patches)",
+            True,
+            "4,096 colour 32×32 patches (3,276 train / 820 test) cut from 8 sample photos in scikit-image "
+            "and scikit-learn; label = source photo.",
+            _lazy("dul_models.data.photos", "load_photos"),
+        ),
+        DatasetSpec(
             "mnist",
             "MNIST",
             False,

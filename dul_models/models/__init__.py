@@ -17,10 +17,20 @@ from dul_models.models.autoencoder import Autoencoder
 from dul_models.models.base import VERBS, Batch, DULModel, ModelConfig, Recipe, config_from_dict
 from dul_models.models.classifier import Classifier
 from dul_models.models.dcgan import DCGAN
+from dul_models.models.moco import MoCo
 from dul_models.models.pixelcnn import PixelCNN
+from dul_models.models.simclr import SimCLR
 from dul_models.models.vae import VAE
 
-_REGISTERED: tuple[type[DULModel], ...] = (Autoencoder, VAE, Classifier, DCGAN, PixelCNN)
+_REGISTERED: tuple[type[DULModel], ...] = (
+    Autoencoder,
+    VAE,
+    Classifier,
+    DCGAN,
+    PixelCNN,
+    SimCLR,
+    MoCo,
+)
 
 
 @dataclass(frozen=True)

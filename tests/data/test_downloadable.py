@@ -230,7 +230,7 @@ def test_blocked_network_is_one_clear_error(data_root: Path, monkeypatch: pytest
         message = str(caught.value)
         assert message.startswith(f"could not download {name!r} (no internet connection?): ")
         assert "Network is unreachable" in message
-        assert "Embedded datasets that need no download: mnist5k, digits, shapes." in message
+        assert "Embedded datasets that need no download: mnist5k, digits, shapes, photos." in message
         assert f"place the torchvision files under {data_root.resolve() / 'torchvision'}" in message
         assert "Traceback" not in message and "\n" not in message
 
@@ -245,7 +245,7 @@ def test_real_offline_download_fails_fast(data_root: Path) -> None:
         pytest.skip("this machine is online; the real download would fetch 20 MB")
     started = time.perf_counter()
     with pytest.raises(
-        DatasetUnavailableError, match=r"could not download 'kmnist' .*mnist5k, digits, shapes"
+        DatasetUnavailableError, match=r"could not download 'kmnist' .*mnist5k, digits, shapes, photos"
     ):
         get_dataset("kmnist")
     assert time.perf_counter() - started < 15
