@@ -82,7 +82,7 @@ class MoCo(SelfSupervisedModel):
         self._pending_keys: torch.Tensor | None = None
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.backbone(x))  # (B, P) queries
+        return self.head(self.features(x))  # (B, P) queries
 
     @torch.no_grad()
     def encode_keys(self, x: torch.Tensor) -> torch.Tensor:

@@ -80,9 +80,17 @@ class SelfSupervisedModel(DULModel):
             torch.manual_seed(seed)
             return self.views(x)
 
+    def backbone_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the backbone sees of an image (colourisation overrides it: the grey version)."""
+        return x
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Backbone features with gradients (the losses use this; `embed` is the no-grad verb)."""
+        return self.backbone(self.backbone_input(x))  # (B, feature_dim)
+
     @torch.no_grad()
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone(x)  # (B, feature_dim)
+        return self.features(x)  # (B, feature_dim)
 
     def task_metrics(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         """The family's own task score on held-out images (e.g. `pretext_acc`)."""
@@ -106,9 +114,9 @@ class SelfSupervisedModel(DULModel):
         for start in range(0, x.shape[0], EVAL_CHUNK):
             chunk = x[start : start + EVAL_CHUNK]
             v1, v2 = self.views(chunk)
-            z.append(self.backbone(chunk).float())
-            z1.append(self.backbone(v1).float())
-            z2.append(self.backbone(v2).float())
+            z.append(self.features(chunk).float())
+            z1.append(self.features(v1).float())
+            z2.append(self.features(v2).float())
         features, first, second = torch.cat(z), torch.cat(z1), torch.cat(z2)
         metrics = {
             "alignment": float(alignment(first, second)),

@@ -67,7 +67,7 @@ class SimCLR(SelfSupervisedModel):
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """The loss's space: (B, projection_dim), or the features when the head is switched off."""
-        return self.head(self.backbone(x))
+        return self.head(self.features(x))
 
     def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         v1, v2 = self.views(batch.x)
