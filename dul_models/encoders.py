@@ -22,11 +22,11 @@ from dul_models.data.registry import SPLIT_NAMES
 from dul_models.devices import eval_mode, pick_device
 from dul_models.errors import ConfigError, DULError
 from dul_models.models import DULModel, get_family
-from dul_models.models.blocks import ConvEncoder
+from dul_models.models.backbone import Backbone
 
 KINDS = ("pixels", "pca", "random", "run")
 PCA_COMPONENTS = 50  # the usual pixel baseline: keeps ~80 % of MNIST's variance in a 16× smaller vector
-RANDOM_SEED, RANDOM_WIDTH, RANDOM_DIM = 0, 32, 128  # the random net: the shared conv encoder, untrained
+RANDOM_SEED, RANDOM_WIDTH, RANDOM_DIM = 0, 16, 128  # the untrained backbone, at the families' default size
 CHUNK = 500  # images per forward pass: bounded memory on any device
 EXPORT_FORMATS = (".npz", ".csv", ".tsv")
 
@@ -51,7 +51,7 @@ class EncoderSpec:
         if self.kind == "pca":
             return f"PCA-{PCA_COMPONENTS} of pixels"
         if self.kind == "random":
-            return f"random conv net (seed {RANDOM_SEED})"
+            return f"random backbone (seed {RANDOM_SEED})"
         try:
             return read_run_info(Path(self.run)).label
         except DULError:  # an unreadable run still needs a name in a picker; loading it will say why
@@ -89,11 +89,12 @@ def pixel_pca(dataset: ImageDataset):
     return PCA(n_components=min(PCA_COMPONENTS, *train.shape), random_state=0).fit(train)
 
 
-def random_encoder(image_shape: tuple[int, int, int]) -> ConvEncoder:
-    """The shared conv encoder with fixed-seed random weights: how much does the architecture alone give?"""
+def random_encoder(image_shape: tuple[int, int, int]) -> Backbone:
+    """The self-supervised families' backbone with fixed-seed random weights (their default width): the
+    baseline every self-supervised run must beat, since it shows what the architecture alone gives."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(RANDOM_SEED)
-        return ConvEncoder(image_shape, RANDOM_WIDTH, RANDOM_DIM).eval()
+        return Backbone(image_shape[0], RANDOM_WIDTH, RANDOM_DIM).eval()
 
 
 @torch.no_grad()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from dul_models import checkpoints
@@ -23,6 +24,7 @@ from dul_models.devices import configure_threads, pick_device
 from dul_models.errors import DULError
 from dul_models.evaluators import build_evaluators
 from dul_models.models import build_model, get_family
+from dul_models.self_supervision import MapTimeline
 from dul_models.training import TrainConfig, Trainer
 
 JOB_STATES = ("queued", "running", "done", "cancelled", "failed")
@@ -46,6 +48,8 @@ class JobSnapshot:
     previews: list[tuple[int, torch.Tensor, int]] = field(default_factory=list)  # (step, images, nrow)
     error: str | None = None
     run_dir: str | None = None
+    maps: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (step, (N, 2)) for `live_map` families
+    map_labels: np.ndarray | None = None  # (N,) labels of the mapped test images
 
     @property
     def finished(self) -> bool:
@@ -83,6 +87,9 @@ class TrainingJob:
         self.dataset = get_dataset(dataset)
         config = dict(model_config or {}, image_shape=self.dataset.image_shape)
         self.model = build_model(get_family(family).name, config, seed=self.train_config.seed)
+        # a family's batch source checks the batch size against its own settings (MoCo's queue) eagerly
+        split = self.dataset.train
+        self.model.batch_source(split.x, split.y, self.train_config.batch_size, torch.Generator())
         self.run_dir = run_dir or checkpoints.new_run_dir(family, dataset)
         self.job_id = uuid.uuid4().hex[:8]
         self._lock = threading.Lock()
@@ -93,6 +100,7 @@ class TrainingJob:
         self._started: float | None = None
         self._ended: float | None = None
         self._trainer: Trainer | None = None
+        self._map = MapTimeline() if self.model.live_map else None
         self._snap = JobSnapshot(self.job_id, family, dataset, "queued", 0, 0, 0.0, 0.0, self.device.type)
 
     def start(self) -> TrainingJob:
@@ -129,6 +137,8 @@ class TrainingJob:
                 previews=list(t.previews) if t else [],
                 error=self._error,
                 run_dir=str(self.run_dir) if t and t.last_checkpoint_step is not None else None,
+                maps=list(self._map.frames) if self._map else [],
+                map_labels=self._map.labels if self._map else None,
             )
 
     def snapshot(self) -> JobSnapshot:
@@ -152,7 +162,7 @@ class TrainingJob:
                     self.train_config,
                     run_dir=self.run_dir,
                     title=self.title,
-                    callbacks=[self._publish],
+                    callbacks=[*([self._map] if self._map else []), self._publish],
                     evaluators=build_evaluators(self.model, self.dataset, self.device),
                 )
                 self._trainer.fit(should_stop=self._cancel.is_set)

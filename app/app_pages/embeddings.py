@@ -4,8 +4,6 @@ selection, selection → gallery, neighbours of any image, and how good each enc
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-import plotly.express as px
 import streamlit as st
 import torch
 
@@ -13,6 +11,7 @@ from app import resources, state
 from app.components.charts import placement_chart, scatter_3d
 from app.components.embedding_map import embedding_map
 from app.components.images import image_grid
+from app.components.probe_table import probe_table
 from app.components.sidebar import chosen_dataset
 from app.components.uploads import uploaded_image
 from app.resources import embeddings as cached
@@ -198,36 +197,7 @@ with n2:
             )
 
 st.header("How good is each encoder?")
-st.markdown(
-    "**kNN**: each test image takes the majority label of its 20 nearest training images (cosine). **Linear "
-    "probe**: a logistic regression trained on 1, 10 or 100 labelled training images per class (mean ± std "
-    "over 5 draws of those labels). Both scored on the test split; the baselines show what training added."
-)
-if not data.has_labels:
-    st.info(f"{name} has no labels, so there is nothing to probe.")
-elif st.button("Compute the probe table", type="primary", key="emb-probe"):
-    bar, rows = st.progress(0.0, text="probing…"), []
-    for i, spec in enumerate(specs):
-        bar.progress(i / len(specs), text=f"probing {label_of[spec]} ({i + 1} of {len(specs)})")
-        try:
-            rows.append({"encoder": label_of[spec], **cached.probe_row(spec, name, device)})
-        except DULError as exc:
-            st.warning(f"{label_of[spec]} skipped: {exc}")
-    bar.empty()
-    st.session_state["emb-probe-table"] = (name, rows)
-stored = st.session_state.get("emb-probe-table")
-if stored and stored[0] == name and stored[1]:
-    frame = pd.DataFrame(stored[1])
-    st.dataframe(frame, hide_index=True)
-    scores = [c for c in frame if c.endswith("acc") or (c.startswith("linear_probe_acc") and c[-1].isdigit())]
-    fig = px.bar(frame.melt("encoder", scores), x="encoder", y="value", color="variable", barmode="group")
-    fig.update_layout(
-        title=f"Test accuracy on {name}",
-        yaxis_title="accuracy (share of test images)",
-        legend_title="measure",
-    )
-    st.plotly_chart(fig, key="emb-probe-chart")
-    st.download_button("⬇ Probe table CSV", frame.to_csv(index=False), f"{name}-probes.csv", "text/csv")
+probe_table(data, specs, device, key="emb-probe")
 
 st.header("Export")
 try:

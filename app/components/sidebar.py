@@ -38,5 +38,7 @@ def chosen_dataset() -> ImageDataset:
         return resources.dataset(name)
     except DULError as exc:
         st.error(f"Could not load dataset {name!r}: {exc}")
-        st.info("Pick an embedded dataset (mnist5k, digits or shapes) in the sidebar; they need no download.")
+        st.info(
+            "Pick an embedded dataset (mnist5k, digits, shapes or photos) in the sidebar; they need no download."
+        )
         st.stop()

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from app import resources, state
-from app.components.charts import history_chart
+from app.components.charts import embedding_scatter, history_chart
 from app.components.images import image_grid
 from dul_models.errors import DULError
 from dul_models.jobs import JobSnapshot, TrainingJob
@@ -65,6 +66,8 @@ def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
                 snap.eval_history, keys, y_title=labels.eval_title, title="Test-set evaluation"
             )
             st.plotly_chart(fig, key=f"eval-{snap.job_id}-{snap.step}")
+    if snap.maps:
+        _live_map(snap)
     with right:
         if not snap.previews:
             return
@@ -77,6 +80,28 @@ def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
             index = steps.index(chosen)
         step, images, nrow = snap.previews[index]
         image_grid(images, nrow=nrow, caption=f"Step {step}: {labels.preview}")
+
+
+def _live_map(snap: JobSnapshot) -> None:
+    """The test images' map at each evaluation (PCA, each frame rotated onto the previous one)."""
+    index = len(snap.maps) - 1
+    if snap.finished and len(snap.maps) > 1:
+        steps = [step for step, _ in snap.maps]
+        chosen = st.select_slider("Map timeline: step", steps, value=steps[-1], key=f"map-tl-{snap.job_id}")
+        index = steps.index(chosen)
+    step, coords = snap.maps[index]
+    labels = snap.map_labels if snap.map_labels is not None else np.zeros(len(coords), dtype=int)
+    names = [str(int(v)) for v in labels]
+    fig = embedding_scatter(
+        coords,
+        names,
+        names,
+        color_title="label",
+        categories=sorted(set(names), key=int),
+        axis_titles=("PC 1 (aligned)", "PC 2 (aligned)"),
+        title=f"{len(coords)} test images in the features at step {step:,} (PCA; labels never used)",
+    )
+    st.plotly_chart(fig, key=f"map-{snap.job_id}-{step}")
 
 
 def training_panel(

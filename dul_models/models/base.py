@@ -166,6 +166,7 @@ class DULModel(nn.Module):
     recipes: ClassVar[tuple[Recipe, ...]] = ()  # the family's bundled runs
     tiny_config: ClassVar[dict[str, Any]] = {}  # smallest config exercising every layer (contract test)
     evaluators: ClassVar[tuple[str, ...]] = ()  # outside-resource evaluators the builder should inject
+    live_map: ClassVar[bool] = False  # a training job keeps a PCA map of `embed` at every evaluation
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

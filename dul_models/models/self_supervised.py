@@ -60,6 +60,7 @@ class SelfSupervisedModel(DULModel):
 
     config_cls = SelfSupervisedConfig
     evaluators = ("knn", "linear_probe")  # kNN accuracy while training; the 10-label probe at the end
+    live_map = True  # the page shows the test set's map organising itself while the run trains
 
     def __init__(self, config: SelfSupervisedConfig) -> None:
         super().__init__(config)
@@ -70,8 +71,9 @@ class SelfSupervisedModel(DULModel):
         object.__setattr__(self, "augment", view_augmenter(config.image_shape, config.view_strength()))
 
     def views(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Two independent random views of every image, drawn on x's device."""
-        return self.augment(x), self.augment(x)
+        """Two independent random views of every image, drawn on x's device in one batched call."""
+        first, second = self.augment(torch.cat([x, x])).chunk(2)
+        return first, second
 
     def seeded_views(self, x: torch.Tensor, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """The same two views every call (kornia draws from the global generator, so fork it)."""

@@ -81,7 +81,7 @@ def test_probe_table_lists_every_encoder_with_library_numbers(page):
     page.button(key="emb-probe").click().run()
     no_exceptions(page)
     (table,) = [d.value for d in page.dataframe if "knn_acc" in d.value.columns]
-    assert table["encoder"].tolist()[:3] == ["raw pixels", "PCA-50 of pixels", "random conv net (seed 0)"]
+    assert table["encoder"].tolist()[:3] == ["raw pixels", "PCA-50 of pixels", "random backbone (seed 0)"]
     assert len(table) == len(list_encoders("mnist5k")) >= 8  # 3 baselines, 5 bundled runs, any of yours
     assert table["knn_acc"].between(0.0, 1.0).all()
     classifier = table[table["encoder"].str.startswith("CNN classifier")].iloc[0]
