@@ -123,17 +123,21 @@ class LinearProbe:
         from dul_models.probes import linear_probe_accuracy  # scikit-learn: loaded when first needed
 
         per_class = int(options.get("labels_per_class", self.labels_per_class))
-        train = _normalised_embedding(model, to_float(self.x_train).to(x.device)).cpu().numpy()
-        test = _normalised_embedding(model, x).cpu().numpy()
+        # raw features, as the explorer's probe table uses: the probe standardises them itself
+        train = _embedding(model, to_float(self.x_train).to(x.device)).cpu().numpy()
+        test = _embedding(model, x).cpu().numpy()
         mean, std = linear_probe_accuracy(
             train, self.y_train.cpu().numpy(), test, y.cpu().numpy(), labels_per_class=per_class
         )
         return {f"linear_probe_acc_{per_class}": mean, f"linear_probe_std_{per_class}": std}
 
 
+def _embedding(model: DULModel, x: torch.Tensor) -> torch.Tensor:
+    return torch.cat([model.embed(x[s : s + 500]).float() for s in range(0, x.shape[0], 500)])
+
+
 def _normalised_embedding(model: DULModel, x: torch.Tensor) -> torch.Tensor:
-    chunks = [model.embed(x[s : s + 500]).float() for s in range(0, x.shape[0], 500)]
-    return torch.nn.functional.normalize(torch.cat(chunks), dim=1)
+    return torch.nn.functional.normalize(_embedding(model, x), dim=1)
 
 
 def build_evaluators(model: DULModel, dataset: ImageDataset, device: torch.device | str) -> list[Evaluator]:

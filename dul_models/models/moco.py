@@ -63,6 +63,7 @@ class MoCo(SelfSupervisedModel):
             family="moco",
             dataset="mnist5k",
             title="MoCo on MNIST 5k",
+            model_config={"width": 32},  # the GPU-sized backbone, trained once for everyone
             train={"epochs": 100, "batch_size": 256, "seed": 0, "lr_schedule": "cosine"},
         ),
     )

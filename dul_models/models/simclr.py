@@ -52,6 +52,7 @@ class SimCLR(SelfSupervisedModel):
             family="simclr",
             dataset="mnist5k",
             title="SimCLR on MNIST 5k",
+            model_config={"width": 32},  # the GPU-sized backbone, trained once for everyone
             train={"epochs": 100, "batch_size": 256, "seed": 0, "lr_schedule": "cosine"},
         ),
     )
