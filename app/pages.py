@@ -84,6 +84,16 @@ PAGES: tuple[PageSpec, ...] = (
         "encoders side by side with linked selection, lasso → gallery with label counts, neighbours of a test "
         "image or your upload, and a kNN / linear-probe table beside the pixel, PCA and random baselines.",
     ),
+    PageSpec(
+        "app_pages/self_supervised.py",
+        "Self-supervised learning",
+        "🔁",
+        "self-supervised",
+        "Representations",
+        "SimCLR and MoCo: pairs of views with strength sliders, the InfoNCE game (similarity matrix, the softmax "
+        "at any temperature, hardest negatives), MoCo's queue ages; rotation, jigsaw, context and colorisation "
+        "doing their tasks; train live and watch the test-set map organise itself, with a collapse alarm.",
+    ),
 )
 
 

@@ -26,7 +26,7 @@ from dul_models.models.backbone import Backbone
 
 KINDS = ("pixels", "pca", "random", "run")
 PCA_COMPONENTS = 50  # the usual pixel baseline: keeps ~80 % of MNIST's variance in a 16× smaller vector
-RANDOM_SEED, RANDOM_WIDTH, RANDOM_DIM = 0, 16, 128  # the untrained backbone, at the families' default size
+RANDOM_SEED, RANDOM_WIDTH = 0, 16  # the untrained backbone, at the families' default size
 CHUNK = 500  # images per forward pass: bounded memory on any device
 EXPORT_FORMATS = (".npz", ".csv", ".tsv")
 
@@ -94,7 +94,7 @@ def random_encoder(image_shape: tuple[int, int, int]) -> Backbone:
     baseline every self-supervised run must beat, since it shows what the architecture alone gives."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(RANDOM_SEED)
-        return Backbone(image_shape[0], RANDOM_WIDTH, RANDOM_DIM).eval()
+        return Backbone(image_shape[0], RANDOM_WIDTH).eval()
 
 
 @torch.no_grad()

@@ -110,7 +110,7 @@ def test_embed_writes_all_three_formats(encoder, tmp_path, capsys):
     arrays = np.load(tmp_path / "features.npz")
     n, dim = arrays["features"].shape
     assert n == (1000 if dataset == "mnist5k" else 360) and arrays["index"].tolist() == list(range(n))
-    assert dim == {"pixels": 64, "pca": 50, "random": 128, **EMBEDDING_RUNS}[run]
+    assert dim == {"pixels": 64, "pca": 50, "random": 576, **EMBEDDING_RUNS}[run]
     csv_lines = (tmp_path / "features.csv").read_text().splitlines()
     assert len(csv_lines) == n + 1 and csv_lines[0].startswith("index,label,f0")
     assert len((tmp_path / "features.tsv").read_text().splitlines()) == n
@@ -134,3 +134,35 @@ def test_embed_bad_input_exits_2_with_one_line(args, message, capsys, tmp_path, 
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("family", ["simclr", "moco"])
+def test_self_supervised_eval_json_has_the_representation_keys(family, tmp_path, capsys):
+    out = tmp_path / family
+    settings = (
+        ["width=4", "batch_size=32", "queue_size=64"] if family == "moco" else ["width=4", "batch_size=32"]
+    )
+    args = ["train", family, "--dataset", "digits", "--steps", "4", "--out", str(out)]
+    assert main([*args, *(a for s in settings for a in ("--set", s))]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in ("knn_acc", "linear_probe_acc_10", "pretext_acc", "alignment", "uniformity", "embedding_std"):
+        assert 0 <= abs(result[key]) < 10, key
+    assert result["linear_probe_acc_10"] > 0.1  # above chance on 10 classes even for a barely trained net
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "simclr", "--set", "temperature=0"], "temperature must be a positive number"),
+        (
+            ["train", "moco", "--set", "queue_size=1000"],
+            "queue_size 1000 is not a multiple of batch_size 128",
+        ),
+        (["train", "simclr", "--set", "crop_scale=0"], "augmentation crop_scale must be in [0.05, 1.0]"),
+    ],
+)
+def test_self_supervised_bad_settings_exit_2(args, message, capsys):
+    assert main(args) == 2
+    assert message in capsys.readouterr().err

@@ -55,7 +55,7 @@ def test_baseline_features(digits):
     reference = PCA(n_components=50, random_state=0).fit(train).transform(pixels)
     assert pca.shape == (len(digits.test), 50) and np.allclose(pca, reference, atol=1e-4)
     random = features(EncoderSpec("random"), digits, "train")
-    assert random.shape == (len(digits.train), 128)
+    assert random.shape == (len(digits.train), 64 * 9)  # the width-16 backbone: 64 channels pooled to 3×3
     assert np.array_equal(random, features(EncoderSpec("random"), digits, "train"))  # fixed seed
     with torch.no_grad():
         first = random_encoder(digits.image_shape)(to_float(digits.train.x[:3]))

@@ -55,9 +55,7 @@ def test_game_softmax_and_loss_match_the_library_loss():
 
 
 def test_infonce_game_runs_on_a_contrastive_model_only():
-    model = build_model(
-        "simclr", {"image_shape": (1, 8, 8), "width": 4, "feature_dim": 8, "projection_dim": 4}
-    )
+    model = build_model("simclr", {"image_shape": (1, 8, 8), "width": 4, "projection_dim": 4})
     x = torch.rand(5, 1, 8, 8)
     game = infonce_game(model, x, seed=3)
     assert game.similarity.shape == (5, 5) and game.view1.shape == x.shape

@@ -16,9 +16,13 @@ from dul_models.errors import ConfigError
 from dul_models.models.autoencoder import Autoencoder
 from dul_models.models.base import VERBS, Batch, DULModel, ModelConfig, Recipe, config_from_dict
 from dul_models.models.classifier import Classifier
+from dul_models.models.colorization import Colorization
+from dul_models.models.context import ContextPrediction
 from dul_models.models.dcgan import DCGAN
+from dul_models.models.jigsaw import Jigsaw
 from dul_models.models.moco import MoCo
 from dul_models.models.pixelcnn import PixelCNN
+from dul_models.models.rotation import RotationPrediction
 from dul_models.models.simclr import SimCLR
 from dul_models.models.vae import VAE
 
@@ -30,6 +34,10 @@ _REGISTERED: tuple[type[DULModel], ...] = (
     PixelCNN,
     SimCLR,
     MoCo,
+    RotationPrediction,
+    Jigsaw,
+    ContextPrediction,
+    Colorization,
 )
 
 

@@ -19,9 +19,14 @@ def _stage(c_in: int, c_out: int) -> list[nn.Module]:
 
 
 class Backbone(nn.Module):
-    """(B, C, H, W) → (B, feature_dim) features; `trunk` keeps the (B, 4w, H/4, W/4) feature map."""
+    """(B, C, H, W) → (B, feature_dim) features: the conv map average-pooled to 3×3 and flattened.
 
-    def __init__(self, in_channels: int, width: int = 32, feature_dim: int = 128) -> None:
+    No linear layer after the pool: a trainable `fc` there would be the first layer of whatever task head
+    follows (the projection, the rotation classifier), and the features before it probe better (measured:
+    kNN 0.968 vs 0.948 for the same SimCLR run) — SimCLR's finding about its projection head, one layer down.
+    """
+
+    def __init__(self, in_channels: int, width: int = 16) -> None:
         super().__init__()
         w = width
         self.trunk = nn.Sequential(
@@ -32,20 +37,18 @@ class Backbone(nn.Module):
             *_stage(2 * w, 4 * w),  # (B, 4w, H/4, W/4)
         )
         self.pool = nn.AdaptiveAvgPool2d(POOLED)  # a coarse layout survives: where strokes are matters
-        self.fc = nn.Linear(4 * w * POOLED * POOLED, feature_dim)
-        self.feature_dim = feature_dim
         self.map_channels = 4 * w
+        self.feature_dim = 4 * w * POOLED * POOLED
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = self.pool(self.trunk(x)).flatten(1)  # (B, 4w·P·P)
-        return self.fc(pooled)  # (B, feature_dim)
+        return self.pool(self.trunk(x)).flatten(1)  # (B, 4w·3·3)
 
 
-def projection_head(feature_dim: int, projection_dim: int) -> nn.Module:
+def projection_head(feature_dim: int, projection_dim: int, hidden_dim: int = 256) -> nn.Module:
     """SimCLR's MLP between the features and the loss: the loss may discard what the features keep."""
     return nn.Sequential(
-        nn.Linear(feature_dim, feature_dim),
-        nn.BatchNorm1d(feature_dim),
+        nn.Linear(feature_dim, hidden_dim),
+        nn.BatchNorm1d(hidden_dim),
         nn.ReLU(inplace=True),
-        nn.Linear(feature_dim, projection_dim),
+        nn.Linear(hidden_dim, projection_dim),
     )

@@ -165,6 +165,8 @@ class DULModel(nn.Module):
     description: ClassVar[str] = ""
     recipes: ClassVar[tuple[Recipe, ...]] = ()  # the family's bundled runs
     tiny_config: ClassVar[dict[str, Any]] = {}  # smallest config exercising every layer (contract test)
+    tiny_dataset: ClassVar[str] = "digits"  # the embedded set the contract test trains it on; families that
+    # need colour or larger images than 8×8 (colourisation, context patches) name another
     evaluators: ClassVar[tuple[str, ...]] = ()  # outside-resource evaluators the builder should inject
     live_map: ClassVar[bool] = False  # a training job keeps a PCA map of `embed` at every evaluation
 

@@ -63,16 +63,15 @@ class MoCo(SelfSupervisedModel):
             family="moco",
             dataset="mnist5k",
             title="MoCo on MNIST 5k",
-            model_config={"width": 32},  # the GPU-sized backbone, trained once for everyone
             train={"epochs": 100, "batch_size": 256, "seed": 0, "lr_schedule": "cosine"},
         ),
     )
-    tiny_config = {"width": 4, "feature_dim": 8, "projection_dim": 4, "queue_size": 16, "key_splits": 2}
+    tiny_config = {"width": 4, "projection_dim": 4, "queue_size": 16, "key_splits": 2}
 
     def __init__(self, config: MoCoConfig) -> None:
         super().__init__(config)
         self.config: MoCoConfig = config
-        self.head = projection_head(config.feature_dim, config.projection_dim)
+        self.head = projection_head(self.backbone.feature_dim, config.projection_dim)
         self.key_backbone = copy.deepcopy(self.backbone).requires_grad_(False)
         self.key_head = copy.deepcopy(self.head).requires_grad_(False)
         queue = F.normalize(torch.randn(config.queue_size, config.projection_dim), dim=1)

@@ -30,7 +30,6 @@ class SelfSupervisedConfig(ModelConfig):
     """The backbone's size and the strength of the two views (see `ViewStrength` for the reasons)."""
 
     width: int = 16  # channels of the first stage (then 2×, 4×): 16 trains fast on a CPU; 32–64 on a GPU
-    feature_dim: int = 128  # what `embed` returns: the space the probes, maps and clusters use
     crop_scale: float = 0.5
     rotation: float = 15.0
     translate: float = 0.1
@@ -40,8 +39,8 @@ class SelfSupervisedConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.width < 1 or self.feature_dim < 1:
-            raise ConfigError(f"width and feature_dim must be positive, got {self.width}, {self.feature_dim}")
+        if self.width < 1:
+            raise ConfigError(f"width must be a positive integer, got {self.width!r}")
         self.view_strength()  # validates the augmentation fields
 
     def view_strength(self) -> ViewStrength:
@@ -65,7 +64,7 @@ class SelfSupervisedModel(DULModel):
     def __init__(self, config: SelfSupervisedConfig) -> None:
         super().__init__(config)
         self.config: SelfSupervisedConfig = config
-        self.backbone = Backbone(config.image_shape[0], config.width, config.feature_dim)
+        self.backbone = Backbone(config.image_shape[0], config.width)
         # Not a submodule: it has no weights, and keeping it out of the state dict keeps checkpoints
         # loadable whatever kornia version drew the views.
         object.__setattr__(self, "augment", view_augmenter(config.image_shape, config.view_strength()))
@@ -124,7 +123,7 @@ class SelfSupervisedModel(DULModel):
             "alignment": float(alignment(first, second)),
             "uniformity": float(uniformity(features)),
             "embedding_std": float(embedding_std(features)),
-            "healthy_std": 1.0 / self.config.feature_dim**0.5,
+            "healthy_std": 1.0 / self.backbone.feature_dim**0.5,
         }
         metrics.update(self.task_metrics(x, y[: x.shape[0]]))
         return metrics

@@ -52,17 +52,16 @@ class SimCLR(SelfSupervisedModel):
             family="simclr",
             dataset="mnist5k",
             title="SimCLR on MNIST 5k",
-            model_config={"width": 32},  # the GPU-sized backbone, trained once for everyone
-            train={"epochs": 100, "batch_size": 256, "seed": 0, "lr_schedule": "cosine"},
+            train={"epochs": 150, "batch_size": 256, "seed": 0, "lr_schedule": "cosine"},
         ),
     )
-    tiny_config = {"width": 4, "feature_dim": 8, "projection_dim": 4}
+    tiny_config = {"width": 4, "projection_dim": 4}
 
     def __init__(self, config: SimCLRConfig) -> None:
         super().__init__(config)
         self.config: SimCLRConfig = config
         if config.projection:
-            self.head: nn.Module = projection_head(config.feature_dim, config.projection_dim)
+            self.head: nn.Module = projection_head(self.backbone.feature_dim, config.projection_dim)
         else:
             self.head = nn.Identity()
 

@@ -133,15 +133,17 @@ class Driver:
         finally:
             page.set_viewport_size(VIEWPORT)
 
-    def move_first_slider(self, where: str) -> None:
+    def move_first_slider(self, where: str, label: str | None = None) -> None:
         """Move the main area's first slider two steps with the keyboard, waiting for each rerun.
 
         One press per rerun on purpose: a second press before the first rerun has finished interrupts it,
         and Streamlit then deletes the images that run had sent while the browser is still fetching them
         ("404 /media/…" and "Image source error" in the console; a Streamlit race, not the app's)."""
-        box = self.page.locator(SLIDER).first
+        boxes = self.page.locator(SLIDER)
+        box = (boxes.filter(has_text=label) if label else boxes).first
         if not box.count():
-            pytest.fail(f"{where}: no st.slider in the main area to exercise")
+            pytest.fail(f"{where}: no st.slider {label or ''} in the main area to exercise")
+        box.scroll_into_view_if_needed()
         # This Streamlit draws a react-aria <input type="range"> (implicit role "slider"); older ones a
         # baseweb <div role="slider">: get_by_role finds either.
         thumb = box.get_by_role("slider").first
@@ -241,9 +243,23 @@ def check_embeddings(app: Driver) -> None:
     assert app.page.locator(PLOTLY_CHART, has_text="selected on the other map").count() == 1
 
 
+def check_self_supervised(app: Driver) -> None:
+    """The InfoNCE game: raising the temperature changes the anchor's loss (computed on the server)."""
+    metric = app.page.locator(f'{MAIN} [data-testid="stMetric"]', has_text="Loss of anchor").first
+    if not metric.count():
+        pytest.fail("self-supervised: no InfoNCE loss shown (is the bundled SimCLR run missing?)")
+    before = metric.locator('[data-testid="stMetricValue"]').inner_text()
+    app.move_first_slider("self-supervised, temperature", label="Temperature τ")
+    after = metric.locator('[data-testid="stMetricValue"]').inner_text()
+    assert after != before, f"self-supervised: the loss did not follow the temperature ({before} → {after})"
+    app.assert_healthy("self-supervised, after moving the temperature")
+    app.screenshot("self-supervised-temperature")
+
+
 EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {
     "denoising": check_denoising,
     "embeddings": check_embeddings,
+    "self-supervised": check_self_supervised,
 }
 
 

@@ -1,6 +1,7 @@
 """One contract every family in FAMILIES keeps: build → train steps → save/load → evaluate → verbs.
 
-Each family brings its own `tiny_config`, so a new family is covered by registering it, with no edit here.
+Each family brings its own `tiny_config` (and, when 8×8 grey digits cannot hold it, its `tiny_dataset`),
+so a new family is covered by registering it, with no edit here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 import torch
 
 from dul_models import checkpoints
-from dul_models.data import to_float
+from dul_models.data import get_dataset, to_float
 from dul_models.errors import ConfigError
 from dul_models.models import FAMILIES, build_model, config_from_dict
 from dul_models.models.base import VERBS
@@ -35,37 +36,45 @@ def outputs_of(value) -> list[torch.Tensor]:
 
 
 @pytest.fixture(scope="module")
-def trained(digits, tmp_path_factory):
-    """Each family trained for 3 steps on digits and saved, then loaded back."""
+def datasets(digits):
+    """Each family's `tiny_dataset` (digits for most), loaded once."""
+    names = {FAMILIES[name].model_cls.tiny_dataset for name in FAMILY_NAMES}
+    return {dataset: digits if dataset == "digits" else get_dataset(dataset) for dataset in names}
+
+
+@pytest.fixture(scope="module")
+def trained(datasets, tmp_path_factory):
+    """Each family trained for 3 steps on its tiny dataset and saved, then loaded back."""
     runs = {}
     for name in FAMILY_NAMES:
-        model = tiny(name, digits)
+        dataset = datasets[FAMILIES[name].model_cls.tiny_dataset]
+        model = tiny(name, dataset)
         run_dir = tmp_path_factory.mktemp(name) / "run"
         config = TrainConfig(steps=3, batch_size=16, eval_items=40, full_final_eval=False, log_every=1)
-        trainer = Trainer(model, digits, config, run_dir=run_dir)
+        trainer = Trainer(model, dataset, config, run_dir=run_dir)
         trainer.fit()
-        runs[name] = (trainer, checkpoints.load_run(run_dir).model)
+        runs[name] = (trainer, checkpoints.load_run(run_dir).model, dataset)
     return runs
 
 
 @pytest.mark.parametrize("name", FAMILY_NAMES)
-def test_build_step_save_load_evaluate(name, trained, digits):
-    trainer, loaded = trained[name]
+def test_build_step_save_load_evaluate(name, trained):
+    trainer, loaded, dataset = trained[name]
     model = trainer.model.eval()
     assert [row["step"] for row in trainer.history] == [1, 2, 3]
     assert all(math.isfinite(row["loss"]) for row in trainer.history)
     assert model.state_dict().keys() == loaded.state_dict().keys()
     saved = loaded.state_dict()
     assert all(torch.equal(value, saved[key]) for key, value in model.state_dict().items())
-    x = to_float(digits.test.x[:6])
+    x = to_float(dataset.test.x[:6])
     images, nrow = loaded.preview(x)
-    assert images.ndim == 4 and images.shape[1:] == digits.image_shape and images.shape[0] % nrow == 0
+    assert images.ndim == 4 and images.shape[1:] == dataset.image_shape and images.shape[0] % nrow == 0
     assert torch.equal(images, model.preview(x)[0])  # the saved run behaves exactly like the trained one
-    metrics = loaded.evaluate(to_float(digits.test.x[:40]), digits.test.y[:40], quick=True)
+    metrics = loaded.evaluate(to_float(dataset.test.x[:40]), dataset.test.y[:40], quick=True)
     numbers = finite_numbers(metrics)
     assert numbers and all(math.isfinite(v) for v in numbers)
     with pytest.raises(ConfigError, match="unknown evaluation option"):
-        loaded.evaluate(x, digits.test.y[:6], quick=True, no_such_option=1)
+        loaded.evaluate(x, dataset.test.y[:6], quick=True, no_such_option=1)
 
 
 @pytest.mark.parametrize("name", FAMILY_NAMES)
@@ -77,9 +86,9 @@ def test_capabilities_are_the_verbs_the_class_defines(name):
 
 
 @pytest.mark.parametrize("name", FAMILY_NAMES)
-def test_inference_verbs_run_without_gradients(name, trained, digits):
-    _, model = trained[name]
-    x = to_float(digits.test.x[:4]).clone().requires_grad_(True)
+def test_inference_verbs_run_without_gradients(name, trained):
+    _, model, dataset = trained[name]
+    x = to_float(dataset.test.x[:4]).clone().requires_grad_(True)
     caps = FAMILIES[name].capabilities
     for verb in {"embed", "encode", "reconstruct", "log_prob", "classify"} & caps:
         assert not any(t.requires_grad for t in outputs_of(getattr(model, verb)(x))), verb
@@ -93,8 +102,8 @@ def test_inference_verbs_run_without_gradients(name, trained, digits):
 
 
 @pytest.mark.parametrize("name", [n for n in FAMILY_NAMES if "sample" in FAMILIES[n].capabilities])
-def test_one_sampling_signature(name, trained, digits):
-    _, model = trained[name]
+def test_one_sampling_signature(name, trained):
+    _, model, dataset = trained[name]
     parameters = inspect.signature(model.sample).parameters
     assert list(parameters)[0] == "n" and parameters["n"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     assert parameters["generator"].kind is inspect.Parameter.KEYWORD_ONLY
@@ -103,7 +112,7 @@ def test_one_sampling_signature(name, trained, digits):
     assert parameters["temperature"].default == 1.0
     first = model.sample(3, generator=torch.Generator().manual_seed(5), temperature=0.9)
     again = model.sample(3, generator=torch.Generator().manual_seed(5), temperature=0.9)
-    assert first.shape == (3, *digits.image_shape) and not first.requires_grad
+    assert first.shape == (3, *dataset.image_shape) and not first.requires_grad
     assert torch.equal(first, again) and 0 <= float(first.min()) <= float(first.max()) <= 1
 
 
