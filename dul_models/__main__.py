@@ -84,7 +84,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     train = config_from_dict(TrainConfig, train_values)
     run_dir = Path(args.out) if args.out else checkpoints.new_run_dir(args.family, args.dataset)
     configure_threads()
-    trainer = Trainer(model, dataset, train, run_dir=run_dir, title=args.title or "")
+    from dul_models.devices import pick_device
+    from dul_models.evaluators import build_evaluators
+
+    evaluators = build_evaluators(
+        model, dataset, pick_device(train.device)
+    )  # as the app's jobs and bundles do
+    trainer = Trainer(model, dataset, train, run_dir=run_dir, title=args.title or "", evaluators=evaluators)
     trainer.callbacks.append(_progress_callback(trainer.total_steps))
     metrics = trainer.fit()
     print(json.dumps({k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}), file=sys.stderr)

@@ -211,6 +211,7 @@ st.page_link(
 families = self_supervised_families()
 PRESETS = {
     "default": {},
+    "break it: no negatives (SimCLR)": {"negatives": False},
     "break it: no projection head (SimCLR)": {"projection": False},
     "break it: temperature 5": {"temperature": 5.0},
 }

@@ -25,7 +25,12 @@ from dul_models.errors import ConfigError
 from dul_models.losses import info_nce
 from dul_models.models.backbone import projection_head
 from dul_models.models.base import Batch, Recipe, uniform_batches
-from dul_models.models.self_supervised import EVAL_CHUNK, SelfSupervisedConfig, SelfSupervisedModel
+from dul_models.models.self_supervised import (
+    EVAL_CHUNK,
+    SelfSupervisedConfig,
+    SelfSupervisedModel,
+    projection_health,
+)
 
 
 @dataclass
@@ -162,10 +167,13 @@ class MoCo(SelfSupervisedModel):
     @torch.no_grad()
     def task_metrics(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         """`pretext_acc`: how often a query's own key beats every negative in the queue."""
-        hits = 0
+        hits, projected = 0, []
         for start in range(0, x.shape[0], EVAL_CHUNK):
             v1, v2 = self.views(x[start : start + EVAL_CHUNK])
-            q = F.normalize(self.project(v1).float(), dim=1)
+            q = self.project(v1).float()
+            projected.append(q)
+            q = F.normalize(q, dim=1)
             k = self.encode_keys(v2)
             hits += int(((q * k).sum(1) > (q @ self.queue.T).max(1).values).sum())
-        return {"pretext_acc": hits / x.shape[0], "key_drift": self.key_drift()}
+        health = projection_health(torch.cat(projected))
+        return {"pretext_acc": hits / x.shape[0], "key_drift": self.key_drift(), **health}

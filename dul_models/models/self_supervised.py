@@ -25,6 +25,15 @@ from dul_models.models.base import DULModel, ModelConfig
 EVAL_CHUNK = 500
 
 
+def projection_health(z: torch.Tensor) -> dict[str, float]:
+    """The std of L2-normalised projections and its healthy value 1/√P: the contrastive losses act on
+    the projection, so that is where a collapse shows first (the ReLU features stay in one orthant and
+    their std sits well below 1/√D even in a healthy run)."""
+    if z.shape[0] < 2:
+        return {}
+    return {"projection_std": float(embedding_std(z)), "healthy_projection_std": 1.0 / z.shape[1] ** 0.5}
+
+
 @dataclass
 class SelfSupervisedConfig(ModelConfig):
     """The backbone's size and the strength of the two views (see `ViewStrength` for the reasons)."""

@@ -5,9 +5,10 @@ each view to pick out its partner among all 2B − 2 other views in the batch (i
 The loss sees the projection; `embed` returns the backbone features before it, which the paper found
 keep more of what the augmentations remove (colour, orientation) and probe better.
 
-Two "break it" switches are part of the config because the page exists to show them: without the
-projection head the features themselves must discard everything the views disagree on, and a high
-temperature flattens the softmax so hard negatives no longer matter.
+Three "break it" switches are part of the config because the page exists to show them: without
+negatives nothing stops every image mapping to one point (complete collapse); without the projection
+head the features themselves must discard everything the views disagree on; and a high temperature
+flattens the softmax so hard negatives no longer matter and the embeddings use fewer directions.
 """
 
 from __future__ import annotations
@@ -19,10 +20,15 @@ import torch
 from torch import nn
 
 from dul_models.errors import ConfigError
-from dul_models.losses import contrastive_logits, nt_xent
+from dul_models.losses import alignment, contrastive_logits, nt_xent
 from dul_models.models.backbone import projection_head
 from dul_models.models.base import Batch, Recipe
-from dul_models.models.self_supervised import EVAL_CHUNK, SelfSupervisedConfig, SelfSupervisedModel
+from dul_models.models.self_supervised import (
+    EVAL_CHUNK,
+    SelfSupervisedConfig,
+    SelfSupervisedModel,
+    projection_health,
+)
 
 
 @dataclass
@@ -30,6 +36,8 @@ class SimCLRConfig(SelfSupervisedConfig):
     projection_dim: int = 64  # the loss's space; small is enough for 10 classes
     temperature: float = 0.2  # the paper's 0.5 suits 4,096-image batches; smaller batches want sharper
     projection: bool = True  # False = "break it": the loss acts on the features directly
+    negatives: bool = True  # False = "break it": only pull views together (the alignment term); with
+    # nothing pushing images apart, mapping everything to one point is a perfect score — collapse
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -73,7 +81,10 @@ class SimCLR(SelfSupervisedModel):
         v1, v2 = self.views(batch.x)
         z = self.project(torch.cat([v1, v2]))  # one pass: batch-norm statistics over both views
         z1, z2 = z.chunk(2)
-        loss = nt_xent(z1, z2, self.config.temperature)
+        if self.config.negatives:
+            loss = nt_xent(z1, z2, self.config.temperature)
+        else:
+            loss = alignment(z1, z2)  # positives only: the loss the negatives exist to prevent
         with torch.no_grad():
             hits = contrastive_logits(z1.float(), z2.float(), 1.0).argmax(1)
             accuracy = (hits == torch.arange(z1.shape[0], device=z1.device)).float().mean()
@@ -81,11 +92,15 @@ class SimCLR(SelfSupervisedModel):
 
     @torch.no_grad()
     def task_metrics(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-        """`pretext_acc`: how often a view's most similar other view (among up to 500) is its partner."""
-        hits, total = 0, 0
+        """`pretext_acc`: how often a view's most similar other view (among up to 500) is its partner;
+        `projection_std`: the embedding std in the loss's own space, where collapse shows first."""
+        hits, total, projected = 0, 0, []
         for start in range(0, x.shape[0], EVAL_CHUNK):
             v1, v2 = self.views(x[start : start + EVAL_CHUNK])
-            best = contrastive_logits(self.project(v1).float(), self.project(v2).float(), 1.0).argmax(1)
+            p1 = self.project(v1).float()
+            best = contrastive_logits(p1, self.project(v2).float(), 1.0).argmax(1)
             hits += int((best == torch.arange(v1.shape[0], device=x.device)).sum())
             total += v1.shape[0]
-        return {"pretext_acc": hits / total}
+            projected.append(p1)
+        z = torch.cat(projected)
+        return {"pretext_acc": hits / total, **projection_health(z)}
