@@ -9,8 +9,8 @@ shows through the confidence per image.
 
 The paper's head is linear, but it sits on conv blocks that are dropped for transfer because the last
 ones specialise in the task. Our backbone has three stages and none to spare, so by default a one-hidden-
-layer MLP plays their part: after 50 steps on MNIST 5k it gave kNN 0.907 against the linear head's 0.882
-(random network 0.859, same 2,000-image bank) and pretext accuracy 0.93 against 0.90.
+layer MLP plays their part (`hidden_dim` 0 gives the paper's linear head): in a 50-step comparison on
+MNIST 5k the MLP's features had the higher kNN accuracy and the higher pretext accuracy (0.93 vs 0.90).
 
 The turn itself is exact (`torch.rot90`, no interpolation): a blurred edge from resampling would give
 the answer away without looking at the digit. A mild random view is drawn first so the 4,000 training
