@@ -276,5 +276,17 @@ train_live(
         eval_title="accuracy (share of test images)",
         preview="each test image above two of its views",
         eval_warning=collapse_warning,
+        more_eval_charts=(
+            (
+                ("embedding_std", "healthy_std", "projection_std", "healthy_projection_std"),
+                "std of normalised vectors (healthy ≈ 1/√D)",
+                "Collapse check: spread of the embeddings",
+            ),
+            (
+                ("alignment", "uniformity"),
+                "lower is better (alignment: squared distance; uniformity: log)",
+                "Alignment and uniformity (Wang & Isola 2020)",
+            ),
+        ),
     ),
 )

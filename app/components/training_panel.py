@@ -41,6 +41,8 @@ class PanelLabels:
     preview: str = "preview"
     # a check of the evaluation history whose message is shown with the progress (e.g. mode collapse)
     eval_warning: Callable[[Sequence[dict]], str | None] | None = None
+    # more evaluation charts, each (metric keys, y-axis title, chart title): metrics on another scale
+    more_eval_charts: Sequence[tuple[Sequence[str], str, str]] = ()
 
 
 def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
@@ -66,6 +68,11 @@ def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
                 snap.eval_history, keys, y_title=labels.eval_title, title="Test-set evaluation"
             )
             st.plotly_chart(fig, key=f"eval-{snap.job_id}-{snap.step}")
+        for i, (chart_keys, y_title, title) in enumerate(labels.more_eval_charts):
+            present = [k for k in chart_keys if snap.eval_history and k in snap.eval_history[-1]]
+            if present:
+                fig = history_chart(snap.eval_history, present, y_title=y_title, title=title)
+                st.plotly_chart(fig, key=f"eval{i}-{snap.job_id}-{snap.step}")
     if snap.maps:
         _live_map(snap)
     with right:

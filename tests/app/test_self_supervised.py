@@ -51,6 +51,7 @@ def test_train_live_simclr_saves_a_run_with_a_map_timeline(page):
     no_exceptions(page)
     charts = " ".join(c.proto.spec for c in page.get("plotly_chart"))
     assert "test images in the features at step" in charts  # the map organising itself
+    assert "Collapse check" in charts and "Alignment and uniformity" in charts
     (timeline,) = [s for s in page.select_slider if s.label == "Map timeline: step"]
     assert timeline.options[0] == "0" and len(timeline.options) >= 2
 
