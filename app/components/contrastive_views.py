@@ -43,7 +43,7 @@ def infonce_section(run, x_test: torch.Tensor, seed: int) -> None:
         name="positive pairs",
     )
     fig.update_layout(
-        title="Similarity of view 1 (rows) to view 2 (columns); positives on the diagonal",
+        title="Similarity, view 1 × view 2 (diagonal: positives)",
         height=420,
         showlegend=False,
     )

@@ -85,7 +85,8 @@ def _rotation(page: str, data: ImageDataset, x_test: torch.Tensor, device: str) 
         title="Which digits' turn is hard to tell? (all test images, all four turns)", height=320
     )
     fig.update_xaxes(title="class (never shown to the network)", type="category")
-    fig.update_yaxes(title="turns predicted right (share)", range=[0, 1])
+    low = float(np.nanmin(by_class)) if np.isfinite(by_class).any() else 0.0
+    fig.update_yaxes(title="turns predicted right (share)", range=[max(0.0, low - 0.05), 1])  # show the dips
     st.plotly_chart(fig, key=f"{page}-rotation-by-class")
 
 
