@@ -201,6 +201,11 @@ def run() -> str:
         "Every self-supervised run and the random baseline use the same backbone (3 conv stages, width 16, "
         "the last map average-pooled to 3×3: 576-d features); embed = the backbone's output, never a head.",
         f"Torch threads: {threads} (the default here, as the app's training jobs use).",
+        "SimCLR/MoCo targets (kNN ≥ 0.97, probe-10 ≥ 0.93) tried on this CPU, each a full run: width 16 with a "
+        "linear layer after the pool, 100 epochs: 0.960 / 0.921 (its pooled features 0.970 / 0.922); width 32 with "
+        "that layer: 0.948 / 0.925 (pooled 0.968 / 0.925); pooled features, width 16, 150 epochs, τ = 0.2: "
+        "0.968 / 0.928 (bundled); the same with τ = 0.1: 0.966 / 0.923. MoCo (m = 0.99, K = 4,096, 100 epochs): "
+        "0.968 / 0.923. Not tried: more epochs on a GPU, a ResNet backbone, stronger or learned augmentations.",
         "For scale: SimCLR with a ResNet-18 reaches about 0.83 kNN on CIFAR-10 after 100 GPU epochs; digits "
         "are easier, and 4,000 training images are 15× fewer than full MNIST.",
     ]
