@@ -138,20 +138,15 @@ class MapTimeline:
         x, y = trainer.x_test[: self.items], trainer.y_test[: self.items]
         with eval_mode(trainer.model), torch.no_grad():
             features = torch.cat([trainer.model.embed(x[s : s + 250]) for s in range(0, x.shape[0], 250)])
-        coords = pca_2d(features.float().cpu().numpy())
+        from dul_models.embeddings import project  # scikit-learn: imported once a frame is drawn
+
+        coords = project(features.float().cpu().numpy(), "pca", 2)
         if self.frames:
             coords = procrustes_align(self.frames[-1][1], coords)
         if self.frames and self.frames[-1][0] == trainer.step:
             self.frames.pop()
         self.frames.append((trainer.step, coords.astype(np.float32)))
         self.labels = y.cpu().numpy()
-
-
-def pca_2d(features: np.ndarray) -> np.ndarray:
-    """The first two principal components (N, 2), by SVD of the centred features."""
-    centred = features - features.mean(0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    return centred @ vt[:2].T
 
 
 def self_supervised_families() -> list[str]:
@@ -181,10 +176,6 @@ class RotationReport:
                 for c in range(num_classes)
             ]
         )
-
-    def confidence_on_truth(self) -> np.ndarray:
-        """(N, 4): the probability given to the true rotation."""
-        return np.take_along_axis(self.probabilities, np.arange(4)[None, :, None], 2)[..., 0]
 
 
 def rotation_report(model: Any, x: torch.Tensor, y: torch.Tensor, chunk: int = 250) -> RotationReport:

@@ -16,7 +16,6 @@ from dul_models.self_supervision import (
     MapTimeline,
     collapse_warning,
     infonce_game,
-    pca_2d,
     procrustes_align,
     self_supervised_families,
     view_pairs,
@@ -31,14 +30,6 @@ def test_procrustes_undoes_a_rotation_reflection_and_scale():
     rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     moved = (previous @ rotation) * np.array([1.0, -1.0]) * 3.0 + 5.0  # rotated, mirrored, scaled, shifted
     assert np.allclose(procrustes_align(previous, moved), previous, atol=1e-8)
-
-
-def test_pca_2d_keeps_the_two_largest_directions():
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(200, 5)) * np.array([10.0, 5.0, 0.1, 0.1, 0.1])
-    coords = pca_2d(x)
-    assert coords.shape == (200, 2)
-    assert np.allclose(np.abs(np.corrcoef(coords[:, 0], x[:, 0])[0, 1]), 1.0, atol=1e-3)
 
 
 def test_game_softmax_and_loss_match_the_library_loss():
@@ -100,3 +91,17 @@ def test_map_timeline_keeps_one_aligned_frame_per_evaluation():
 def test_self_supervised_families_are_the_backbone_families():
     families = self_supervised_families()
     assert families[:2] == ["simclr", "moco"] and "vae" not in families
+
+
+def test_rotation_report_scores_every_image_in_every_turn():
+    from dul_models.self_supervision import rotation_report
+
+    data = get_dataset("digits")
+    model = build_model("rotation", {"image_shape": data.image_shape, "width": 4, "hidden_dim": 8}, seed=0)
+    report = rotation_report(model, data.test.x[:30], data.test.y[:30], chunk=7)
+    assert report.probabilities.shape == (30, 4, 4)
+    assert np.allclose(report.probabilities.sum(2), 1.0, atol=1e-5)
+    by_class = report.accuracy_by_class(10)
+    right = report.probabilities.argmax(2) == np.arange(4)
+    present = np.unique(report.labels)
+    assert np.allclose(by_class[present], [right[report.labels == c].mean() for c in present])

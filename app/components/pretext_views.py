@@ -76,7 +76,7 @@ def _rotation(page: str, data: ImageDataset, x_test: torch.Tensor, device: str) 
     st.dataframe(table)
     st.caption("Predicted turn (confidence); ✗ = wrong.")
     try:
-        by_class, _ = cached.rotation_by_class(str(run.info.path), data.name, device)
+        by_class = cached.rotation_by_class(str(run.info.path), data.name, device)
     except DULError as exc:
         st.error(f"Could not score the test split: {exc}")
         return

@@ -10,14 +10,12 @@ from dul_models.self_supervision import rotation_report
 
 
 @st.cache_data(show_spinner="Turning every test image four ways…", max_entries=8)
-def _rotation_by_class(
-    path: str, stamp: float, dataset_name: str, device: str
-) -> tuple[np.ndarray, np.ndarray]:
+def _rotation_by_class(path: str, stamp: float, dataset_name: str, device: str) -> np.ndarray:
     data = dataset(dataset_name)
     report = rotation_report(loaded_run(path, device).model, test_images(dataset_name, device), data.test.y)
-    return report.accuracy_by_class(data.num_classes), report.confidence_on_truth()
+    return report.accuracy_by_class(data.num_classes)
 
 
-def rotation_by_class(path: str, dataset_name: str, device: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-class accuracy (num_classes,) over all four turns, and the confidence on the truth (N, 4)."""
+def rotation_by_class(path: str, dataset_name: str, device: str) -> np.ndarray:
+    """Per-class accuracy (num_classes,) over all four turns of every test image."""
     return _rotation_by_class(path, _stamp(path), dataset_name, device)
