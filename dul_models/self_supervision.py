@@ -141,10 +141,10 @@ class MapTimeline:
         from dul_models.embeddings import project  # scikit-learn: imported once a frame is drawn
 
         coords = project(features.float().cpu().numpy(), "pca", 2)
+        if self.frames and self.frames[-1][0] == trainer.step:
+            self.frames.pop()  # the end of training after its last evaluation: one frame per step
         if self.frames:
             coords = procrustes_align(self.frames[-1][1], coords)
-        if self.frames and self.frames[-1][0] == trainer.step:
-            self.frames.pop()
         self.frames.append((trainer.step, coords.astype(np.float32)))
         self.labels = y.cpu().numpy()
 
@@ -155,9 +155,6 @@ def self_supervised_families() -> list[str]:
     from dul_models.models.self_supervised import SelfSupervisedModel
 
     return [name for name, fam in FAMILIES.items() if issubclass(fam.model_cls, SelfSupervisedModel)]
-
-
-ANGLES = (0, 90, 180, 270)
 
 
 @dataclass(frozen=True)
