@@ -41,21 +41,25 @@ def _start(page: str, family: str, size: int) -> int:
     )
 
 
-def _metric_caption(run) -> None:
-    m = run.info.metrics
-    parts = [f"{k} {m[k]:.3f}" for k in ("pretext_acc", "knn_acc", "linear_probe_acc_10") if k in m]
-    st.caption(f"Run: {run.info.label} · " + " · ".join(parts) + " (test split)")
+def _task_run(page: str, family: str, dataset: str, what: str, intro: str):
+    """A tab's opening: what the task asks, the run picker, and the run's scores; None if no run."""
+    st.markdown(intro)
+    run = _run(page, family, dataset, what)
+    if run is not None:
+        m = run.info.metrics
+        parts = [f"{k} {m[k]:.3f}" for k in ("pretext_acc", "knn_acc", "linear_probe_acc_10") if k in m]
+        st.caption(f"Run: {run.info.label} · " + " · ".join(parts) + " (test split)")
+    return run
 
 
 def _rotation(page: str, data: ImageDataset, x_test: torch.Tensor, device: str) -> None:
-    st.markdown(
+    intro = (
         "Each test image in all four quarter turns; the network names the turn. To know which way is up it "
         "must recognise the digit — and where a digit looks the same turned (0, 1, 8), it cannot."
     )
-    run = _run(page, "rotation", data.name, "Rotation")
+    run = _task_run(page, "rotation", data.name, "Rotation", intro)
     if run is None:
         return
-    _metric_caption(run)
     start = _start(page, "rotation", len(x_test))
     images = x_test[start : start + SHOWN]
     turned = torch.cat([rotate(images, k) for k in range(4)])  # (4·SHOWN, C, H, W): one row per turn
@@ -91,14 +95,13 @@ def _rotation(page: str, data: ImageDataset, x_test: torch.Tensor, device: str) 
 
 
 def _jigsaw(page: str, data: ImageDataset, x_test: torch.Tensor) -> None:
-    st.markdown(
+    intro = (
         "The centre of each image is cut into tiles and shuffled by one of a fixed set of orderings chosen to "
         "differ a lot (large Hamming distance); the network sees the tiles one by one and names the ordering."
     )
-    run = _run(page, "jigsaw", data.name, "Jigsaw")
+    run = _task_run(page, "jigsaw", data.name, "Jigsaw", intro)
     if run is None:
         return
-    _metric_caption(run)
     start = _start(page, "jigsaw", len(x_test))
     seed = int(st.number_input("Shuffle seed", 0, 10_000, 0, key=f"{page}-jigsaw-seed"))
     solved = run.model.solve(x_test[start : start + SHOWN], seed=seed)
@@ -116,14 +119,13 @@ def _jigsaw(page: str, data: ImageDataset, x_test: torch.Tensor) -> None:
 
 
 def _context(page: str, data: ImageDataset, x_test: torch.Tensor) -> None:
-    st.markdown(
+    intro = (
         "A centre patch and one of its eight neighbours (with a random gap, so edges cannot simply be "
         "continued); the network says where the neighbour sits. It has to know what digits look like."
     )
-    run = _run(page, "context", data.name, "Context")
+    run = _task_run(page, "context", data.name, "Context", intro)
     if run is None:
         return
-    _metric_caption(run)
     c1, c2 = st.columns(2)
     with c1:
         start = _start(page, "context", len(x_test))
