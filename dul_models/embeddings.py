@@ -7,9 +7,6 @@ every new process. Slow projections go through a disk cache keyed by everything 
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from dul_models.disk_cache import cached_array
 from dul_models.errors import ConfigError
 
 PROJECTIONS = ("pca", "tsne", "umap")
@@ -236,33 +234,6 @@ def kmeans_labels(features: np.ndarray, k: int, random_state: int = 0) -> np.nda
 # ----------------------------------------------------------------------------------------- disk cache
 
 
-def cache_dir_default() -> Path:
-    """`DUL_CACHE_DIR`, else `projections/` in the data folder."""
-    configured = os.environ.get("DUL_CACHE_DIR", "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    from dul_models.data import data_dir
-
-    return data_dir() / "projections"
-
-
-def cache_key(key: tuple, features: np.ndarray, method: str, dims: int, params: dict[str, Any]) -> str:
-    """sha256 of everything that changes the result, including a sha1 of the features themselves."""
-    digest = hashlib.sha1(features.tobytes()).hexdigest()
-    text = repr((key, method, dims, sorted(params.items()), features.shape, digest))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _read_cached(path: Path, n: int, dims: int) -> np.ndarray | None:
-    """The cached map, or None when the file is missing, unreadable, corrupt or of the wrong shape."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            embedding = np.asarray(data["embedding"], dtype=np.float32)
-    except Exception:  # noqa: BLE001 - any failure to read a cache file means: compute it again
-        return None
-    return embedding if embedding.shape == (n, dims) else None
-
-
 def cached_projection(
     key: tuple,
     features: np.ndarray,
@@ -273,37 +244,27 @@ def cached_projection(
     progress: ProgressFn | None = None,
     **params: Any,
 ) -> np.ndarray:
-    """`project` through an `.npz` disk cache, so a t-SNE or UMAP map survives restarts of the app.
+    """`project` through the disk cache (`dul_models.disk_cache`), so a map survives restarts of the app.
 
     `key` names where the features came from (encoder, dataset, split); a corrupt cache file is recomputed.
     `progress(done, total, what)` hears (0, 1, what is computed and its estimated time) before a computation
     and (1, 1, ...) when the map is ready, computed or loaded: plain data, so the app can show a status.
     """
-    from dul_models.checkpoints import atomic_write_bytes
-
     unknown = sorted(set(params) - set(PARAMS))
     if unknown:
         raise ConfigError(
             f"unknown projection parameter(s) {', '.join(unknown)}; allowed: {', '.join(PARAMS)}"
         )
     features = _as_features(features)
-    folder = Path(cache_dir) if cache_dir is not None else cache_dir_default()
-    path = folder / f"{cache_key(key, features, method, dims, params)}.npz"
-    cached = _read_cached(path, features.shape[0], dims)
-    if cached is not None:
+
+    def compute() -> np.ndarray:
         if progress is not None:
-            progress(1, 1, f"{method} map loaded from the disk cache")
-        return cached
+            seconds = estimated_seconds(method, features.shape[0])
+            progress(0, 1, f"{method} of {features.shape[0]:,} points, about {seconds:.0f} s on a 2-core CPU")
+        return project(features, method, dims, **params)
+
+    parts = (key, method, dims, sorted(params.items()))
+    embedding, loaded = cached_array(parts, features, (features.shape[0], dims), compute, cache_dir)
     if progress is not None:
-        seconds = estimated_seconds(method, features.shape[0])
-        progress(0, 1, f"{method} of {features.shape[0]:,} points, about {seconds:.0f} s on a 2-core CPU")
-    embedding = project(features, method, dims, **params)
-    if progress is not None:
-        progress(1, 1, f"{method} map computed")
-    buffer = io.BytesIO()
-    np.savez(buffer, embedding=embedding)
-    try:
-        atomic_write_bytes(path, buffer.getvalue())
-    except OSError as exc:  # a read-only cache folder costs speed, not the map
-        warnings.warn(f"could not cache the projection in {folder}: {exc}", stacklevel=2)
+        progress(1, 1, f"{method} map {'loaded from the disk cache' if loaded else 'computed'}")
     return embedding

@@ -50,6 +50,7 @@ class JobSnapshot:
     run_dir: str | None = None
     maps: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (step, (N, 2)) for `live_map` families
     map_labels: np.ndarray | None = None  # (N,) labels of the mapped test images
+    events: list[dict[str, Any]] = field(default_factory=list)  # the family's `training_events()`
 
     @property
     def finished(self) -> bool:
@@ -139,6 +140,7 @@ class TrainingJob:
                 run_dir=str(self.run_dir) if t and t.last_checkpoint_step is not None else None,
                 maps=list(self._map.frames) if self._map else [],
                 map_labels=self._map.labels if self._map else None,
+                events=self.model.training_events(),
             )
 
     def snapshot(self) -> JobSnapshot:

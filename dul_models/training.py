@@ -154,7 +154,12 @@ class Trainer:
             dataset=self.dataset.name,
             seed=self.config.seed,
             step=self.step,
-            metrics={**(metrics or {}), "history": self.history, "eval_history": self.eval_history},
+            metrics={
+                **(metrics or {}),
+                "history": self.history,
+                "eval_history": self.eval_history,
+                **({"events": events} if (events := self.model.training_events()) else {}),
+            },
             train_config=asdict(self.config),
             preview=preview,
             title=self.title,

@@ -19,6 +19,7 @@ from dul_models.models.classifier import Classifier
 from dul_models.models.colorization import Colorization
 from dul_models.models.context import ContextPrediction
 from dul_models.models.dcgan import DCGAN
+from dul_models.models.deepcluster import DeepCluster
 from dul_models.models.jigsaw import Jigsaw
 from dul_models.models.moco import MoCo
 from dul_models.models.pixelcnn import PixelCNN
@@ -38,6 +39,7 @@ _REGISTERED: tuple[type[DULModel], ...] = (
     Jigsaw,
     ContextPrediction,
     Colorization,
+    DeepCluster,
 )
 
 

@@ -195,6 +195,11 @@ class DULModel(nn.Module):
         a loaded model is always current and never needs a lock.
         """
 
+    def training_events(self) -> list[dict[str, Any]]:
+        """Plain-data records the family keeps while training (deep clustering's rounds), for the page's
+        live view and `metrics.json`; none by default."""
+        return []
+
     def make_optimizers(self) -> list[torch.optim.Optimizer]:
         return [torch.optim.Adam(self.parameters(), lr=self.config.lr)]
 

@@ -1,0 +1,314 @@
+"""DeepCluster (Caron, Bojanowski, Joulin & Douze, ECCV 2018, "Deep clustering for unsupervised learning
+of visual features").
+
+Training alternates two steps, round after round: cluster the current features of every training image
+with k-means, then train the network (backbone + a fresh linear head) to predict each image's cluster
+from a random view of it. Clusters of a random network already carry some signal (its features beat
+pixels); training on them sharpens the features, and the next k-means finds better clusters.
+
+The paper names the two ways this goes wrong, and each has a guard here that the page shows firing:
+- **Empty clusters.** When the features move, a centroid may win no image at all. The paper's fix:
+  give it a non-empty cluster's centroid (picked with probability ∝ size) plus a small perturbation,
+  so the two split that cluster. Recorded as (empty cluster, donor cluster).
+- **Trivial solutions.** If most images share a pseudo-label, the cheapest way to predict it is to map
+  everything there, which makes the next round more imbalanced still. The paper samples images
+  uniformly over the pseudo-classes (`balanced`), so every cluster weighs the same in the loss.
+A round in which one cluster holds more than `dominant_share` of the images carries a warning.
+
+The k-means here is written out (spherical Lloyd steps on the device, warm-started from the last round's
+centroids so cluster ids stay comparable between rounds) rather than scikit-learn's, because
+scikit-learn silently moves empty centroids — the very event this page exists to show. The first
+round starts from scikit-learn's k-means++ seeding. The paper PCA-whitens features to 256 dimensions;
+here they are only L2-normalised (a fixed space, which the warm start needs; 576 dimensions is small).
+
+The true labels are never trained on: `batch_source` uses them only to score each round's clusters
+(ACC / NMI / ARI) for the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dul_models.data import to_float
+from dul_models.devices import eval_mode
+from dul_models.errors import ConfigError
+from dul_models.evaluation import cluster_scores
+from dul_models.models.base import Batch, Recipe
+from dul_models.models.self_supervised import EVAL_CHUNK, SelfSupervisedConfig, SelfSupervisedModel
+
+RESEED_EPSILON = 1e-3  # the paper's perturbation between an empty cluster's new centroid and its donor's
+
+
+@dataclass
+class DeepClusterConfig(SelfSupervisedConfig):
+    clusters: int = 10  # k of each round's k-means; the paper over-clusters ImageNet (k = 10,000 for 1,000
+    # classes), but ACC against 10 digits needs 10
+    steps_per_round: int = 100  # training steps between re-clusterings (the paper: one epoch; 100 steps of
+    # 256 is ~6 epochs of mnist5k, enough for the head and features to follow the new clusters)
+    kmeans_iters: int = 20  # Lloyd steps per round; warm-started, so few are needed after the first round
+    reseed_empty: bool = True  # guard 1 (see above); False shows empty clusters staying empty
+    balanced: bool = True  # guard 2; False samples images uniformly, so big clusters dominate the loss
+    dominant_share: float = 0.5  # warn when one cluster holds more than this share of the images
+    whiten_dim: int = 64  # PCA-whiten the features to this many dimensions before k-means (the paper: 256
+    # of 4,096); 0 = cluster the L2-normalised features themselves
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.clusters < 2:
+            raise ConfigError(f"clusters must be an integer ≥ 2, got {self.clusters!r}")
+        if self.steps_per_round < 1 or self.kmeans_iters < 1:
+            raise ConfigError("steps_per_round and kmeans_iters must be positive integers")
+        if self.whiten_dim < 0:
+            raise ConfigError(f"whiten_dim must be ≥ 0 (0 = no whitening), got {self.whiten_dim!r}")
+        if not 0.0 < self.dominant_share <= 1.0:
+            raise ConfigError(f"dominant_share must be in (0, 1], got {self.dominant_share!r}")
+
+
+@dataclass(frozen=True)
+class ClusterRound:
+    """What one round of re-clustering did, as plain data for the page and `metrics.json`."""
+
+    round: int
+    step: int  # the training step the round starts at
+    sizes: list[int]  # images per cluster (cluster ids are stable between rounds: warm start)
+    reseeded: list[tuple[int, int]] = field(default_factory=list)  # (empty cluster, donor) per guard firing
+    empty: list[int] = field(default_factory=list)  # clusters still empty after k-means (no guard)
+    largest_share: float = 0.0
+    warning: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)  # acc / nmi / ari against the hidden labels
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------------
+# k-means with its empty-cluster guard
+# ---------------------------------------------------------------------------------------------------
+
+
+def kmeans_plusplus_init(z: torch.Tensor, k: int, seed: int) -> torch.Tensor:
+    """k-means++ seeds (scikit-learn's) for unit-norm features z (N, D): (k, D) on z's device."""
+    from sklearn.cluster import kmeans_plusplus
+
+    centres, _ = kmeans_plusplus(z.float().cpu().numpy(), k, random_state=seed)
+    return F.normalize(torch.from_numpy(centres).to(z.device), dim=1)
+
+
+def spherical_kmeans(
+    z: torch.Tensor,
+    centroids: torch.Tensor,
+    iters: int,
+    reseed_empty: bool,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor, list[tuple[int, int]]]:
+    """Lloyd steps on the unit sphere: assign each row of z (N, D) to its most similar centroid (k, D),
+    move each centroid to its members' normalised mean. Returns assignments (N,), centroids and the
+    guard's firings (empty cluster, donor). Without the guard an empty centroid simply stays put."""
+    centroids = centroids.clone()
+    k = centroids.shape[0]
+    reseeded: list[tuple[int, int]] = []
+    for _ in range(iters):
+        assign = (z @ centroids.T).argmax(1)  # (N,)
+        sizes = torch.bincount(assign, minlength=k)
+        if reseed_empty and bool((sizes == 0).any()):
+            for empty in torch.nonzero(sizes == 0).flatten().tolist():
+                donor = int(torch.multinomial(sizes.float().cpu(), 1, generator=generator))
+                nudge = RESEED_EPSILON * torch.randn(centroids.shape[1], generator=generator).to(z.device)
+                centroids[empty] = F.normalize(centroids[donor] + nudge, dim=0)
+                centroids[donor] = F.normalize(centroids[donor] - nudge, dim=0)
+                sizes[donor] //= 2  # the two now share its members: a smaller chance to donate again
+                reseeded.append((empty, donor))
+            assign = (z @ centroids.T).argmax(1)
+        sums = torch.zeros_like(centroids).index_add_(0, assign, z)  # (k, D)
+        filled = torch.bincount(assign, minlength=k) > 0
+        centroids[filled] = F.normalize(sums[filled], dim=1)
+    assign = (z @ centroids.T).argmax(1)
+    return assign, centroids, reseeded
+
+
+# ---------------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------------
+
+
+class DeepCluster(SelfSupervisedModel):
+    """backbone → linear head over k pseudo-classes; the pseudo-labels come from k-means each round."""
+
+    family = "deepcluster"
+    config_cls = DeepClusterConfig
+    title = "DeepCluster (cluster, then learn to predict the clusters)"
+    description = "Alternates k-means on the current features with training the network on the cluster ids."
+    recipes = (
+        Recipe(
+            name="deepcluster-mnist5k",
+            family="deepcluster",
+            dataset="mnist5k",
+            title="DeepCluster on MNIST 5k",
+            train={"steps": 4000, "batch_size": 256, "seed": 0, "lr_schedule": "cosine"},
+        ),
+    )
+    tiny_config = {"width": 4, "clusters": 3, "steps_per_round": 2, "kmeans_iters": 2}
+
+    def __init__(self, config: DeepClusterConfig) -> None:
+        super().__init__(config)
+        self.config: DeepClusterConfig = config
+        self.head = nn.Linear(self.backbone.feature_dim, config.clusters)
+        dim = self.backbone.feature_dim
+        space = min(config.whiten_dim, dim) if config.whiten_dim else dim
+        # the clustering space, kept with the weights so a loaded run assigns new images the same way
+        self.register_buffer("space_mean", torch.zeros(dim))
+        self.register_buffer("space_basis", torch.eye(dim)[:, :space].clone())  # (D, d) whitening
+        self.register_buffer("centroids", torch.zeros(config.clusters, space))
+        self.rounds: list[ClusterRound] = []
+        self._fresh_head = False
+        self._pseudo: torch.Tensor | None = None  # last round's pseudo-labels (the next round's warm start)
+
+    # --- the clustering step ----------------------------------------------------------------------
+
+    def raw_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Features (N, D) of uint8 or float images, in eval mode, in chunks."""
+        with eval_mode(self):
+            chunks = [
+                self.embed(to_float(x[s : s + EVAL_CHUNK]).to(self.device)).float()
+                for s in range(0, x.shape[0], EVAL_CHUNK)
+            ]
+        return torch.cat(chunks)
+
+    def fit_space(self, features: torch.Tensor) -> None:
+        """PCA-whitening fitted on this round's features (scikit-learn's PCA), stored as buffers."""
+        if not self.config.whiten_dim:
+            return
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=self.space_basis.shape[1], whiten=True, random_state=0)
+        pca.fit(features.cpu().numpy())
+        basis = pca.components_.T / np.sqrt(pca.explained_variance_ + 1e-8)  # (D, d)
+        self.space_mean.copy_(torch.from_numpy(pca.mean_))
+        self.space_basis.copy_(torch.from_numpy(basis))
+
+    def to_space(self, features: torch.Tensor) -> torch.Tensor:
+        """Features (N, D) → the unit-norm clustering space (N, d)."""
+        return F.normalize((features - self.space_mean) @ self.space_basis, dim=1)
+
+    def recluster(
+        self, x: torch.Tensor, y: torch.Tensor, step: int, generator: torch.Generator
+    ) -> torch.Tensor:
+        """One round's k-means on the current features: pseudo-labels (N,), with the round recorded."""
+        cfg = self.config
+        features = self.raw_features(x)
+        self.fit_space(features)
+        z = self.to_space(features)
+        if self._pseudo is None:
+            start = kmeans_plusplus_init(z, cfg.clusters, int(step))
+        else:  # warm start: last round's members in the new space, so cluster ids carry over
+            sums = torch.zeros(cfg.clusters, z.shape[1], device=z.device).index_add_(0, self._pseudo, z)
+            start = F.normalize(sums, dim=1)
+        assign, centroids, reseeded = spherical_kmeans(
+            z, start, cfg.kmeans_iters, cfg.reseed_empty, generator
+        )
+        self.centroids.copy_(centroids)
+        self._pseudo = assign
+        sizes = torch.bincount(assign, minlength=cfg.clusters).cpu()
+        largest = float(sizes.max()) / assign.shape[0]
+        warning = None
+        if largest > cfg.dominant_share:
+            warning = (
+                f"cluster {int(sizes.argmax())} holds {largest:.0%} of the images: the trivial solution is "
+                "taking over (balanced sampling over clusters is the guard against it)"
+            )
+        labelled = (y >= 0).cpu().numpy()
+        scores = {}
+        if labelled.any():
+            scores = cluster_scores(y.cpu().numpy()[labelled], assign.cpu().numpy()[labelled])
+        self.rounds.append(
+            ClusterRound(
+                round=len(self.rounds),
+                step=step,
+                sizes=sizes.tolist(),
+                reseeded=reseeded,
+                empty=torch.nonzero(sizes == 0).flatten().tolist(),
+                largest_share=largest,
+                warning=warning,
+                scores=scores,
+            )
+        )
+        return assign
+
+    def batch_source(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+    ) -> Iterator[Batch]:
+        if self.config.clusters > x.shape[0]:
+            raise ConfigError(
+                f"clusters ({self.config.clusters}) cannot exceed the {x.shape[0]} training images"
+            )
+        return self._rounds_of_batches(x, y, batch_size, generator)
+
+    def _rounds_of_batches(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+    ) -> Iterator[Batch]:
+        step = 0
+        while True:
+            pseudo = self.recluster(x, y, step, generator)  # (N,) on x's device
+            nn.init.normal_(self.head.weight, std=0.01)  # a fresh head: last round's cluster ids are gone
+            nn.init.zeros_(self.head.bias)
+            self._fresh_head = True
+            sizes = torch.bincount(pseudo, minlength=self.config.clusters).float().cpu()
+            weights = (1.0 / sizes.clamp(min=1))[pseudo.cpu()] if self.config.balanced else torch.ones(len(x))
+            for _ in range(self.config.steps_per_round):
+                idx = torch.multinomial(weights, batch_size, replacement=True, generator=generator).to(
+                    x.device
+                )
+                step += 1
+                yield Batch(x=to_float(x[idx]), y=pseudo[idx])
+
+    # --- training ---------------------------------------------------------------------------------
+
+    def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        logits = self.head(self.features(self.augment(batch.x)))  # (B, k); batch.y = pseudo-labels
+        loss = F.cross_entropy(logits, batch.y)
+        accuracy = (logits.detach().argmax(1) == batch.y).float().mean()
+        return loss, {"pseudo_label_acc": float(accuracy), "round": float(max(len(self.rounds) - 1, 0))}
+
+    def train_step(self, batch, optimizers, grad_clip):  # type: ignore[override]
+        """A fresh head also gets fresh optimiser moments: the old ones belong to last round's clusters."""
+        if self._fresh_head:
+            for optimizer in optimizers:
+                for parameter in self.head.parameters():
+                    optimizer.state.pop(parameter, None)
+            self._fresh_head = False
+        return super().train_step(batch, optimizers, grad_clip)
+
+    def training_events(self) -> list[dict[str, Any]]:
+        return [record.to_dict() for record in self.rounds]
+
+    # --- using the clusters -----------------------------------------------------------------------
+
+    @torch.no_grad()
+    def assign(self, x: torch.Tensor) -> torch.Tensor:
+        """Each image's cluster (B,): the nearest of the last round's centroids to its features."""
+        return (self.to_space(self.embed(x).float()) @ self.centroids.T).argmax(1)
+
+    @torch.no_grad()
+    def task_metrics(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+        """`cluster_acc`, `nmi`, `ari` of the nearest-centroid clusters on these images, against their labels."""
+        if not self.rounds and not bool(self.centroids.any()):
+            return {}  # never clustered: there are no clusters to score
+        clusters = torch.cat([self.assign(x[s : s + EVAL_CHUNK]) for s in range(0, x.shape[0], EVAL_CHUNK)])
+        labelled = (y >= 0).cpu().numpy()
+        if not labelled.any():
+            return {}
+        scores = cluster_scores(y.cpu().numpy()[labelled], clusters.cpu().numpy()[labelled])
+        share = np.bincount(clusters.cpu().numpy(), minlength=self.config.clusters).max() / clusters.shape[0]
+        return {
+            "cluster_acc": scores["acc"],
+            "nmi": scores["nmi"],
+            "ari": scores["ari"],
+            "largest_cluster_share": float(share),
+        }
