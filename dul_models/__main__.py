@@ -1,4 +1,4 @@
-"""Command line: `python -m dul_models datasets | train | eval | list | embed | probe | bundle`.
+"""Command line: `python -m dul_models datasets | train | eval | list | embed | probe | cluster | bundle`.
 
 Everything the app does with models can be done from here; bad input exits with code 2 and one line
 that says what was wrong and what is allowed.
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dul_models.cli_features import add_feature_commands, print_result
 from dul_models.errors import ConfigError, DULError
 
 
@@ -139,16 +140,6 @@ def _number(value: str) -> int | float | str:
     return value
 
 
-def _print_result(result: dict[str, Any], as_json: bool) -> None:
-    """One JSON object, or one aligned `key  value` line per entry."""
-    if as_json:
-        print(json.dumps(result))
-        return
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value:.4f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     from dul_models.devices import configure_threads
 
@@ -160,7 +151,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise ConfigError(f"--set expects key=value, got {pair!r}")
         options[key] = _number(value)
     result = evaluate_run(Path(args.run_dir), args.device, quick=args.quick, options=options)
-    _print_result(result, args.json)
+    print_result(result, args.json)
     return 0
 
 
@@ -189,45 +180,6 @@ def cmd_list(args: argparse.Namespace) -> int:
             )
         if not runs:
             print("no runs found")
-    return 0
-
-
-def cmd_embed(args: argparse.Namespace) -> int:
-    from dul_models.data import get_dataset
-    from dul_models.devices import configure_threads
-    from dul_models.encoders import EXPORT_FORMATS, features, parse_encoder, write_features
-
-    out = Path(args.out)
-    if out.suffix.lower() not in EXPORT_FORMATS:
-        raise ConfigError(f"--out must end in one of {', '.join(EXPORT_FORMATS)}, got {out.name!r}")
-    spec = parse_encoder(args.encoder)
-    dataset = get_dataset(args.dataset)
-    configure_threads()
-    vectors = features(spec, dataset, args.split, args.device)
-    labels = getattr(dataset, args.split).y.numpy()
-    for path in write_features(out, vectors, labels):
-        print(path)
-    print(
-        f"{vectors.shape[0]} × {vectors.shape[1]} features of {args.dataset}/{args.split} by {spec.label}",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def cmd_probe(args: argparse.Namespace) -> int:
-    from dul_models.data import get_dataset
-    from dul_models.devices import configure_threads
-    from dul_models.encoders import features, parse_encoder
-    from dul_models.probes import probe_report
-
-    spec = parse_encoder(args.encoder)
-    dataset = get_dataset(args.dataset)
-    configure_threads()
-    train_x = features(spec, dataset, "train", args.device)
-    test_x = features(spec, dataset, "test", args.device)
-    report = probe_report(train_x, dataset.train.y.numpy(), test_x, dataset.test.y.numpy())
-    result = {"encoder": spec.label, "dataset": args.dataset, **report}
-    _print_result(result, args.json)
     return 0
 
 
@@ -278,22 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_list)
 
-    embed = sub.add_parser(
-        "embed", help="write an encoder's features of a dataset split (.npz, .csv or .tsv)"
-    )
-    embed.add_argument("encoder", help="pixels, pca, random or a run folder whose family embeds")
-    embed.add_argument("--dataset", default=DEFAULT_DATASET)
-    embed.add_argument("--split", default="test", help="train or test")
-    embed.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
-    embed.add_argument("--out", required=True, help="FILE.npz, FILE.csv or FILE.tsv (+ FILE-metadata.tsv)")
-    embed.set_defaults(func=cmd_embed)
-
-    probe = sub.add_parser("probe", help="kNN and linear-probe accuracy of an encoder's features")
-    probe.add_argument("encoder", help="pixels, pca, random or a run folder whose family embeds")
-    probe.add_argument("--dataset", default=DEFAULT_DATASET)
-    probe.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
-    probe.add_argument("--json", action="store_true", help="print one JSON object")
-    probe.set_defaults(func=cmd_probe)
+    add_feature_commands(sub, DEFAULT_DATASET, DEVICE_CHOICES)
 
     bundle = sub.add_parser("bundle", help="(maintainers) retrain the bundled runs in checkpoints/")
     bundle.add_argument("names", nargs="*")

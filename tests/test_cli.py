@@ -166,3 +166,16 @@ def test_self_supervised_eval_json_has_the_representation_keys(family, tmp_path,
 def test_self_supervised_bad_settings_exit_2(args, message, capsys):
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_deepcluster_eval_json_has_the_cluster_scores(tmp_path, capsys):
+    out = tmp_path / "deepcluster"
+    settings = ["width=4", "batch_size=32", "steps_per_round=4"]
+    args = ["train", "deepcluster", "--dataset", "digits", "--steps", "8", "--out", str(out)]
+    assert main([*args, *(a for s in settings for a in ("--set", s))]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in ("cluster_acc", "nmi", "ari", "knn_acc", "largest_cluster_share"):
+        assert 0 <= result[key] <= 1, key
+    assert result["cluster_acc"] > 0.2  # whitened features of a barely trained net already group digits

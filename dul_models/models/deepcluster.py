@@ -133,6 +133,19 @@ def spherical_kmeans(
     return assign, centroids, reseeded
 
 
+def member_means(
+    z: torch.Tensor, assign: torch.Tensor, k: int, fallback: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Each cluster's normalised mean of its members' rows of z (k, d); an empty one keeps `fallback`'s row
+    (or stays zero, which the next k-means step treats as a centroid no image is near)."""
+    sums = torch.zeros(k, z.shape[1], device=z.device).index_add_(0, assign, z)
+    means = F.normalize(sums, dim=1)
+    if fallback is not None:
+        empty = torch.bincount(assign, minlength=k) == 0
+        means[empty] = fallback[empty]
+    return means
+
+
 # ---------------------------------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------------------------------
@@ -169,6 +182,9 @@ class DeepCluster(SelfSupervisedModel):
         self.rounds: list[ClusterRound] = []
         self._fresh_head = False
         self._pseudo: torch.Tensor | None = None  # last round's pseudo-labels (the next round's warm start)
+        self._train_x: torch.Tensor | None = None  # the images being clustered (not saved)
+        self._steps = 0  # optimiser steps taken (remeasure skips work when nothing changed)
+        self._measured_at = -1  # the step the clustering space was last fitted at
 
     # --- the clustering step ----------------------------------------------------------------------
 
@@ -197,19 +213,36 @@ class DeepCluster(SelfSupervisedModel):
         """Features (N, D) → the unit-norm clustering space (N, d)."""
         return F.normalize((features - self.space_mean) @ self.space_basis, dim=1)
 
+    def _current_space(self, x: torch.Tensor) -> torch.Tensor:
+        """The images in a clustering space refitted to the current weights: (N, d) unit rows."""
+        features = self.raw_features(x)
+        self.fit_space(features)
+        self._measured_at = self._steps
+        return self.to_space(features)
+
+    def remeasure(self) -> None:
+        """Before scoring: the network has trained since the round began, so the whitening and the
+        centroids are stale (a few steps of batch-norm statistics were enough to send every test image to
+        one cluster). Refit the space and move each centroid to its members' mean — the same clusters,
+        measured with the current features; the next round's k-means is not run early. Called by
+        `task_metrics`, not `refresh`: the Trainer refreshes before every preview, and a pass over the
+        training images every 25 steps would cost a third of the training time. The final checkpoint is
+        written after the final evaluation, so it holds remeasured clusters."""
+        if self._train_x is None or self._pseudo is None or self._measured_at == self._steps:
+            return
+        z = self._current_space(self._train_x)
+        self.centroids.copy_(member_means(z, self._pseudo, self.config.clusters, fallback=self.centroids))
+
     def recluster(
         self, x: torch.Tensor, y: torch.Tensor, step: int, generator: torch.Generator
     ) -> torch.Tensor:
         """One round's k-means on the current features: pseudo-labels (N,), with the round recorded."""
         cfg = self.config
-        features = self.raw_features(x)
-        self.fit_space(features)
-        z = self.to_space(features)
+        z = self._current_space(x)
         if self._pseudo is None:
             start = kmeans_plusplus_init(z, cfg.clusters, int(step))
         else:  # warm start: last round's members in the new space, so cluster ids carry over
-            sums = torch.zeros(cfg.clusters, z.shape[1], device=z.device).index_add_(0, self._pseudo, z)
-            start = F.normalize(sums, dim=1)
+            start = member_means(z, self._pseudo, cfg.clusters)
         assign, centroids, reseeded = spherical_kmeans(
             z, start, cfg.kmeans_iters, cfg.reseed_empty, generator
         )
@@ -253,6 +286,7 @@ class DeepCluster(SelfSupervisedModel):
     def _rounds_of_batches(
         self, x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
     ) -> Iterator[Batch]:
+        self._train_x = x
         step = 0
         while True:
             pseudo = self.recluster(x, y, step, generator)  # (N,) on x's device
@@ -283,6 +317,7 @@ class DeepCluster(SelfSupervisedModel):
                 for parameter in self.head.parameters():
                     optimizer.state.pop(parameter, None)
             self._fresh_head = False
+        self._steps += 1
         return super().train_step(batch, optimizers, grad_clip)
 
     def training_events(self) -> list[dict[str, Any]]:
@@ -300,6 +335,7 @@ class DeepCluster(SelfSupervisedModel):
         """`cluster_acc`, `nmi`, `ari` of the nearest-centroid clusters on these images, against their labels."""
         if not self.rounds and not bool(self.centroids.any()):
             return {}  # never clustered: there are no clusters to score
+        self.remeasure()
         clusters = torch.cat([self.assign(x[s : s + EVAL_CHUNK]) for s in range(0, x.shape[0], EVAL_CHUNK)])
         labelled = (y >= 0).cpu().numpy()
         if not labelled.any():
