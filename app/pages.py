@@ -94,6 +94,16 @@ PAGES: tuple[PageSpec, ...] = (
         "at any temperature, hardest negatives), MoCo's queue ages; rotation, jigsaw, context and colorisation "
         "doing their tasks; train live and watch the test-set map organise itself, with a collapse alarm.",
     ),
+    PageSpec(
+        "app_pages/clustering.py",
+        "Clustering",
+        "🧮",
+        "clustering",
+        "Representations",
+        "Cluster any encoder's features with k-means, a Gaussian mixture, Ward, spectral or HDBSCAN (after UMAP "
+        "if you like), score the clusters against the hidden labels (ACC, NMI, ARI), choose k by silhouette, "
+        "elbow and BIC, look inside each cluster, and watch DeepCluster's rounds and guards live.",
+    ),
 )
 
 

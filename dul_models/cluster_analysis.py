@@ -98,5 +98,5 @@ def cluster_members(
     return {
         "nearest": order[:n],
         "random": rng.choice(members, min(n, members.size), replace=False),
-        "outliers": order[::-1][:n],
+        "outliers": order[::-1][:n].copy(),  # a copy: a reversed view has a negative stride torch refuses
     }

@@ -59,3 +59,19 @@ def test_manager_queues_jobs_on_one_device():
     assert a.status == b.status == "done"
     # the queue ran them one after the other: their running intervals do not overlap
     assert first._ended <= second._started or second._ended <= first._started
+
+
+def test_snapshot_carries_the_family_training_events(tmp_path):
+    """DeepCluster's rounds reach the app live, and are empty for families that keep none."""
+    config = {"width": 4, "clusters": 3, "steps_per_round": 3}
+    job = TrainingJob(
+        "deepcluster", "digits", config, TrainConfig(steps=7, batch_size=16), run_dir=tmp_path / "dc"
+    )
+    snap = job.start().wait(timeout=120)
+    assert snap.status == "done"
+    assert [event["round"] for event in snap.events] == [0, 1, 2]
+    assert {"sizes", "reseeded", "empty", "largest_share", "warning", "scores"} <= set(snap.events[0])
+    plain = TrainingJob(
+        "autoencoder", "digits", {}, TrainConfig(steps=2, batch_size=16), run_dir=tmp_path / "ae"
+    )
+    assert plain.start().wait(timeout=120).events == []

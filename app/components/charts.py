@@ -62,6 +62,10 @@ def embedding_scatter(
         custom_data=[np.arange(len(coords)), np.asarray(hover, dtype=object)],
         category_orders=None if continuous else {"color": list(categories)},
         color_continuous_scale="Viridis" if continuous else None,
+        # plotly's default 10 colours repeat past 10 categories (cluster 00 and 10 looked the same)
+        color_discrete_sequence=None
+        if continuous or len(categories) <= 10
+        else px.colors.qualitative.Alphabet,
         render_mode="webgl" if len(coords) > WEBGL_ABOVE else "svg",
         title=title,
         opacity=0.7,

@@ -43,6 +43,8 @@ class PanelLabels:
     eval_warning: Callable[[Sequence[dict]], str | None] | None = None
     # more evaluation charts, each (metric keys, y-axis title, chart title): metrics on another scale
     more_eval_charts: Sequence[tuple[Sequence[str], str, str]] = ()
+    # draws the family's training events (`JobSnapshot.events`, e.g. DeepCluster's rounds) when there are any
+    events_view: Callable[[list[dict]], None] | None = None
 
 
 def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
@@ -75,6 +77,8 @@ def _render_snapshot(snap: JobSnapshot, labels: PanelLabels) -> None:
                 st.plotly_chart(fig, key=f"eval{i}-{snap.job_id}-{snap.step}")
     if snap.maps:
         _live_map(snap)
+    if labels.events_view is not None and snap.events:
+        labels.events_view(snap.events)
     with right:
         if not snap.previews:
             return

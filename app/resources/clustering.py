@@ -60,9 +60,7 @@ def split_images(name: str, split: str, device: str) -> torch.Tensor:
 def _reduced(choice: FeatureChoice, stamp: float) -> np.ndarray:
     vectors = encoder_features(choice.spec, choice.dataset_name, choice.split, choice.device)
     key = (choice.spec.kind, choice.spec.run, stamp, choice.dataset_name, choice.split)
-    return reduce_features(
-        vectors, choice.reduction, choice.dims, random_state=choice.seed, cache_key=key
-    )
+    return reduce_features(vectors, choice.reduction, choice.dims, random_state=choice.seed, cache_key=key)
 
 
 def _vectors(choice: FeatureChoice, stamp: float) -> np.ndarray:
@@ -131,7 +129,9 @@ def sweep(choice: FeatureChoice) -> list[dict]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _compare_row(choice: FeatureChoice, stamp: float, k: int) -> dict:
-    _, row = clustering_report(_vectors(choice, stamp), choice.labels(), "kmeans", k, random_state=choice.seed)
+    _, row = clustering_report(
+        _vectors(choice, stamp), choice.labels(), "kmeans", k, random_state=choice.seed
+    )
     return row
 
 

@@ -256,10 +256,34 @@ def check_self_supervised(app: Driver) -> None:
     app.screenshot("self-supervised-temperature")
 
 
+def check_clustering(app: Driver) -> None:
+    """Sweep k (three charts, each marking its best k), then switch to a Gaussian mixture: its BIC appears
+    and the sweep, cached with its progress bar drawn inside, is replayed on the rerun without an error."""
+    page = app.page
+    sweep = page.locator(f"{MAIN} button", has_text="Sweep k = 2")
+    sweep.scroll_into_view_if_needed()
+    app.act_and_wait("clustering, sweeping k", sweep.click)
+    best = page.locator(PLOTLY_CHART, has_text="best k =")
+    assert best.count() == 3, f"clustering: {best.count()} sweep charts mark a best k, expected 3"
+    app.assert_healthy("clustering, after the k-sweep")
+
+    algorithm = page.locator(f'{MAIN} [data-testid="stSelectbox"]', has_text="Algorithm").first
+    algorithm.scroll_into_view_if_needed()
+    algorithm.click()
+    app.act_and_wait(
+        "clustering, choosing a Gaussian mixture", page.get_by_role("option", name="Gaussian mixture").click
+    )
+    page.locator(f'{MAIN} [data-testid="stMetric"]', has_text="BIC").first.wait_for()
+    assert page.locator(PLOTLY_CHART, has_text="best k =").count() == 3, "clustering: the sweep was lost"
+    app.assert_healthy("clustering, after choosing a Gaussian mixture")
+    app.screenshot("clustering-gmm")
+
+
 EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {
     "denoising": check_denoising,
     "embeddings": check_embeddings,
     "self-supervised": check_self_supervised,
+    "clustering": check_clustering,
 }
 
 
