@@ -115,6 +115,7 @@ else:
         color=cluster_names(result.labels_),
         color_title="cluster",
         file_stem=f"{name}-{split}-cluster-map",
+        encoder=label_of[spec],
     )
 
 # --- Compare encoders -------------------------------------------------------------------------------------

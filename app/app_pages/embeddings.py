@@ -113,6 +113,7 @@ def draw(spec: EncoderSpec, key: str, linked: list[int]) -> list[int] | None:
         color=colour,
         color_title=colour_title,
         file_stem=f"{name}-{spec.kind}-{method}",
+        encoder=spec.label,
     )
 
 

@@ -33,12 +33,14 @@ def embedding_map(
     color: np.ndarray | None = None,
     color_title: str = "label",
     file_stem: str = "embedding",
+    encoder: str = "",
 ) -> list[int]:
     """Draw the map of (N, 2) `coords` (row i = images[i], labels[i]) and return the selected rows.
 
     Points are coloured by label, or by `color` (floats: a continuous scale; anything else: categories)
     under the legend title `color_title`. `key` is the chart's widget key (its selection lives in
-    session_state[key]); `file_stem` names the downloads.
+    session_state[key]); `file_stem` names the downloads; `encoder` (its label) becomes a column of the
+    CSVs, so a file downloaded from one of two linked maps still says which encoder placed its points.
     """
     lookup = np.array([*class_names, UNLABELLED], dtype=object)
     labels = np.asarray(labels)
@@ -62,23 +64,32 @@ def embedding_map(
     event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("box", "lasso"))
     points = (event.get("selection") or {}).get("points", []) if event else []
     chosen = sorted({int(p["customdata"][0]) for p in points if p.get("customdata")})
-    if chosen:
-        _selection(chosen, images, labels, class_names, key=key, file_stem=file_stem)
-    else:
-        st.caption(
-            "Draw a box or a lasso on the map (toolbar, top right) to see the images you select "
-            "and how their labels are spread."
-        )
     frame = pd.DataFrame(
         {
             "index": np.arange(len(coords)),
             "label": names,
             axis_titles[0]: coords[:, 0],
             axis_titles[1]: coords[:, 1],
+            **({"encoder": encoder} if encoder else {}),
         }
     )
+    columns = ", ".join(["index", "label", "coordinates", *(["encoder"] if encoder else [])])
+    if chosen:
+        _selection(chosen, images, labels, class_names, key=key, file_stem=file_stem)
+        st.download_button(
+            f"⬇ Selection CSV ({columns})",
+            frame.iloc[chosen].to_csv(index=False),
+            f"{file_stem}-selection.csv",
+            "text/csv",
+            key=f"{key}-selection-csv",
+        )
+    else:
+        st.caption(
+            "Draw a box or a lasso on the map (toolbar, top right) to see the images you select "
+            "and how their labels are spread."
+        )
     st.download_button(
-        "⬇ Map CSV (index, label, coordinates)",
+        f"⬇ Map CSV ({columns})",
         frame.to_csv(index=False),
         f"{file_stem}.csv",
         "text/csv",

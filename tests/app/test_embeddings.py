@@ -59,6 +59,8 @@ def test_a_selection_shows_its_images_counts_and_is_linked_to_the_other_map(page
     assert "6 selected (first 6 shown)" in texts(page)
     assert "selected on the other map" in chart_json(page, 1)  # the second map marks the same images
     assert page.number_input(key="emb-query").value == 2  # the selection's first image is the query
+    buttons = [b.label for b in page.get("download_button")]
+    assert "⬇ Selection CSV (index, label, coordinates, encoder)" in buttons  # says which encoder placed them
 
 
 def test_projection_dimensions_and_colourings(page):
