@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.components.sidebar import shared_sidebar
 from app.pages import groups
+from app.resources.warm import start_warming
 
 st.set_page_config(page_title="DUL Explorer", page_icon="🔬", layout="wide")
 
@@ -19,4 +20,5 @@ navigation = st.navigation(
     }
 )
 shared_sidebar()
+start_warming()  # once per server: the bundled runs' UMAP maps into the disk cache, in the background (from the first visit)
 navigation.run()

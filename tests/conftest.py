@@ -15,6 +15,9 @@ def isolated_runs_dir(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     path = tmp_path_factory.mktemp("runs")
     patch.setenv("DUL_RUNS_DIR", str(path))
+    patch.setenv(
+        "DUL_PREWARM", "0"
+    )  # no background UMAP warm-up competing with the tests (tests/app/test_warm.py)
     # every core for the tests unless DUL_TORCH_THREADS says otherwise (e.g. on a machine shared with other work)
     torch.set_num_threads(int(os.environ.get("DUL_TORCH_THREADS", os.cpu_count() or 1)))
     yield path

@@ -60,8 +60,14 @@ clusters = int(p4.number_input("k-means clusters", 2, 50, max(2, len(data.class_
 with st.expander("Projection parameters"):
     q1, q2, q3 = st.columns(3)
     umap_params = (
-        ("min_dist", q2.slider("UMAP min_dist", 0.0, 1.0, 0.1, 0.05, key="emb-min-dist")),
-        ("n_neighbors", q1.slider("UMAP n_neighbors", 2, 200, 15, key="emb-neighbours")),
+        (
+            "min_dist",
+            q2.slider("UMAP min_dist", 0.0, 1.0, cached.UMAP_DEFAULTS["min_dist"], 0.05, key="emb-min-dist"),
+        ),
+        (
+            "n_neighbors",
+            q1.slider("UMAP n_neighbors", 2, 200, cached.UMAP_DEFAULTS["n_neighbors"], key="emb-neighbours"),
+        ),
     )
     tsne_params = (
         ("perplexity", q3.slider("t-SNE perplexity", 2.0, 100.0, 30.0, 1.0, key="emb-perplexity")),

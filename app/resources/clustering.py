@@ -14,7 +14,7 @@ import streamlit as st
 import torch
 
 from app.resources import dataset, test_images
-from app.resources.embeddings import _stamp, encoder_features
+from app.resources.embeddings import _stamp, disk_key, encoder_features
 from dul_models.cluster_analysis import k_sweep
 from dul_models.clustering import ClusterResult, clustering_report, reduce_features
 from dul_models.data import to_float
@@ -59,7 +59,7 @@ def split_images(name: str, split: str, device: str) -> torch.Tensor:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _reduced(choice: FeatureChoice, stamp: float) -> np.ndarray:
     vectors = encoder_features(choice.spec, choice.dataset_name, choice.split, choice.device)
-    key = (choice.spec.kind, choice.spec.run, stamp, choice.dataset_name, choice.split)
+    key = disk_key(choice.spec, choice.dataset_name, choice.split)
     return reduce_features(vectors, choice.reduction, choice.dims, random_state=choice.seed, cache_key=key)
 
 

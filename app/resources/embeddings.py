@@ -26,6 +26,10 @@ from dul_models.images import thumbnail_map
 from dul_models.probes import knn_disagreement, probe_report
 
 Params = tuple[tuple[str, float], ...]  # projection parameters as sorted (name, value) pairs: hashable
+UMAP_DEFAULTS = {
+    "min_dist": 0.1,
+    "n_neighbors": 15,
+}  # the explorer's sliders start here (and the warm-up uses them)
 
 
 def _stamp(spec: EncoderSpec) -> float:
@@ -33,6 +37,11 @@ def _stamp(spec: EncoderSpec) -> float:
         return 0.0
     weights = Path(spec.run) / "model.safetensors"
     return weights.stat().st_mtime if weights.exists() else 0.0
+
+
+def disk_key(spec: EncoderSpec, dataset_name: str, split: str) -> tuple:
+    """Where features came from, as the disk cache's key: a retrained run (new weights' time) misses it."""
+    return (spec.kind, spec.run, _stamp(spec), dataset_name, split)
 
 
 @st.cache_data(show_spinner="Encoding the images…", max_entries=48)
@@ -59,8 +68,7 @@ def _projection(
     vectors = encoder_features(spec, dataset_name, split, device)
     if method == "tsne":
         check_tsne_size(len(vectors), pick_device(device).type)
-    key = (spec.kind, spec.run, stamp, dataset_name, split)
-    return cached_projection(key, vectors, method, dims, **dict(params))
+    return cached_projection(disk_key(spec, dataset_name, split), vectors, method, dims, **dict(params))
 
 
 def projection(
