@@ -179,3 +179,22 @@ def test_deepcluster_eval_json_has_the_cluster_scores(tmp_path, capsys):
     for key in ("cluster_acc", "nmi", "ari", "knn_acc", "largest_cluster_share"):
         assert 0 <= result[key] <= 1, key
     assert result["cluster_acc"] > 0.2  # whitened features of a barely trained net already group digits
+
+
+def test_semisup_eval_json_has_the_label_budget_and_pseudo_label_scores(tmp_path, capsys):
+    out = tmp_path / "semisup"
+    settings = ["width=4", "batch_size=16", "unlabelled_ratio=2", "labels_per_class=4"]
+    args = ["train", "semisup", "--dataset", "digits", "--steps", "6", "--out", str(out)]
+    assert main([*args, *(a for s in settings for a in ("--set", s))]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["method"] == "fixmatch" and result["labels_per_class"] == 4
+    for key in ("test_acc", "pseudo_label_acc", "mask_rate"):
+        assert 0 <= result[key] <= 1, key
+
+
+def test_semisup_budget_larger_than_a_class_exits_2(tmp_path, capsys):
+    args = ["train", "semisup", "--dataset", "digits", "--steps", "2", "--out", str(tmp_path / "run")]
+    assert main([*args, "--set", "labels_per_class=500"]) == 2
+    assert "labels_per_class=500 is more than the" in capsys.readouterr().err

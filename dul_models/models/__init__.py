@@ -24,6 +24,7 @@ from dul_models.models.jigsaw import Jigsaw
 from dul_models.models.moco import MoCo
 from dul_models.models.pixelcnn import PixelCNN
 from dul_models.models.rotation import RotationPrediction
+from dul_models.models.semisup import SemiSupervised
 from dul_models.models.simclr import SimCLR
 from dul_models.models.vae import VAE
 
@@ -40,6 +41,7 @@ _REGISTERED: tuple[type[DULModel], ...] = (
     ContextPrediction,
     Colorization,
     DeepCluster,
+    SemiSupervised,
 )
 
 
