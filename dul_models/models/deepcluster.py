@@ -19,7 +19,8 @@ Each round the features are PCA-whitened (the paper: 4,096 → 256 dimensions; h
 and L2-normalised, then clustered by `deep_kmeans.spherical_kmeans`, written out because scikit-learn
 silently moves empty centroids — the event this family records. Whitening mattered most here: on mnist5k
 the random network's first clusters went from ACC 0.46 to 0.69 with it, and training plateaued at 0.81
-instead of about 0.5 (0.46–0.52 over the first 6 rounds). Rounds after the first start from the last round's clusters, so ids stay comparable.
+instead of about 0.5 (0.46–0.52 over the first 6 rounds). Rounds after the first start from the last
+round's clusters, so ids stay comparable.
 
 The true labels are never trained on: `batch_source` uses them only to score each round's clusters
 (ACC / NMI / ARI) for the page.
