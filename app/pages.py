@@ -104,6 +104,16 @@ PAGES: tuple[PageSpec, ...] = (
         "if you like), score the clusters against the hidden labels (ACC, NMI, ARI), choose k by silhouette, "
         "elbow and BIC, look inside each cluster, and watch DeepCluster's rounds and guards live.",
     ),
+    PageSpec(
+        "app_pages/semi_supervised.py",
+        "Semi-supervised",
+        "🏷️",
+        "semi-supervised",
+        "Representations",
+        "A few labels and many unlabelled images: pick the label budget and see the labelled images, FixMatch's "
+        "weak and strong views, a model's pseudo-labels (right and wrong), label propagation over any encoder "
+        "in seconds, accuracy against the label budget per method, and FixMatch or Mean Teacher trained live.",
+    ),
 )
 
 

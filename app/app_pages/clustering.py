@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from app import state
+from app import resources, state
 from app.components.cluster_views import (
     algorithm_controls,
     assignments_download,
@@ -92,7 +92,7 @@ st.header("Look at the clusters")
 if result is None:
     st.info("Nothing to look at until the clustering above succeeds.")
 else:
-    images = cached.split_images(name, split, device)
+    images = resources.split_images(name, split, device)
     found = [int(c) for c in np.unique(result.labels_[result.labels_ >= 0])]
     cluster = st.selectbox(
         "Cluster",

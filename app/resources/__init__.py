@@ -71,6 +71,16 @@ def test_images(name: str, device: str) -> torch.Tensor:
     return to_float(dataset(name).test.x).to(pick_device(device))
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _train_images(name: str, device: str) -> torch.Tensor:
+    return to_float(dataset(name).train.x).to(pick_device(device))
+
+
+def split_images(name: str, split: str, device: str) -> torch.Tensor:
+    """A split's images as floats on the device, made once (read-only, like `test_images`)."""
+    return test_images(name, device) if split == "test" else _train_images(name, device)
+
+
 @st.cache_data(show_spinner="Measuring PSNR at every noise level…", max_entries=32)
 def denoising_curve(
     runs: tuple[tuple[str, str], ...],

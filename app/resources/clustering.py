@@ -11,14 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
-import torch
 
-from app.resources import dataset, test_images
+from app.resources import dataset
 from app.resources.embeddings import _stamp, disk_key, encoder_features
 from dul_models.cluster_analysis import k_sweep
 from dul_models.clustering import ClusterResult, clustering_report, reduce_features
-from dul_models.data import to_float
-from dul_models.devices import pick_device
 from dul_models.encoders import EncoderSpec
 
 Params = tuple[tuple[str, object], ...]  # an algorithm's parameters as sorted (name, value) pairs: hashable
@@ -44,16 +41,6 @@ class FeatureChoice:
         """The split's labels, which the clustering never sees (None when the dataset has none)."""
         data = dataset(self.dataset_name)
         return getattr(data, self.split).y.numpy() if data.has_labels else None
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _train_images(name: str, device: str) -> torch.Tensor:
-    return to_float(dataset(name).train.x).to(pick_device(device))
-
-
-def split_images(name: str, split: str, device: str) -> torch.Tensor:
-    """A split's images as floats on the device, made once (read-only, like `test_images`)."""
-    return test_images(name, device) if split == "test" else _train_images(name, device)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

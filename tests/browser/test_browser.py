@@ -279,11 +279,29 @@ def check_clustering(app: Driver) -> None:
     app.screenshot("clustering-gmm")
 
 
+def check_semi_supervised(app: Driver) -> None:
+    """The label budget slider drives the labelled images shown, and the budget chart's label-propagation
+    line is recomputed on the server and drawn (with the benchmark's training lines when it has run)."""
+    page = app.page
+    budget = page.locator(SLIDER, has_text="Labels per class").first
+    value = budget.locator(SLIDER_VALUE).inner_text()
+    page.locator(MAIN).get_by_text(f"({value} per class, label seed").first.wait_for()
+    button = page.locator(f"{MAIN} button", has_text="Recompute label propagation")
+    button.scroll_into_view_if_needed()
+    app.act_and_wait("semi-supervised, recomputing the label-propagation line", button.click)
+    chart = page.locator(PLOTLY_CHART, has_text="Is unlabelled data worth it?")
+    assert chart.count() == 1, "semi-supervised: no accuracy-against-budget chart after the recompute"
+    page.locator(MAIN).get_by_text("Dashed: recomputed on this page").first.wait_for()
+    app.assert_healthy("semi-supervised, after recomputing the budget chart")
+    app.screenshot("semi-supervised-budget-chart")
+
+
 EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {
     "denoising": check_denoising,
     "embeddings": check_embeddings,
     "self-supervised": check_self_supervised,
     "clustering": check_clustering,
+    "semi-supervised": check_semi_supervised,
 }
 
 
