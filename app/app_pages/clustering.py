@@ -23,14 +23,13 @@ from app.components.deepcluster_views import rounds_view
 from app.components.embedding_map import embedding_map
 from app.components.runs import run_picker
 from app.components.sidebar import chosen_dataset
-from app.components.training_panel import PanelLabels, TrainRequest, train_live
+from app.components.training_panel import PanelLabels, TrainRequest, live_train_config, train_live
 from app.pages import page_of
 from app.resources import clustering as cached
 from dul_models.checkpoints import list_runs
 from dul_models.clustering import REDUCTIONS
 from dul_models.encoders import list_encoders
 from dul_models.errors import DULError
-from dul_models.training import TrainConfig
 
 PAGE = page_of(__file__).key
 REDUCTION_TITLES = {"none": "none", "pca": "PCA", "umap": "UMAP"}
@@ -166,17 +165,7 @@ def controls() -> TrainRequest:
     )
     clusters = st.slider("Clusters per round", 2, 30, data.num_classes or 10, key="clu-train-k")
     config = {"width": width, "clusters": clusters, "steps_per_round": int(per_round), **PRESETS[preset]}
-    train = TrainConfig(
-        steps=int(steps),
-        batch_size=int(batch),
-        eval_every=100,
-        eval_items=500,
-        preview_every=50,
-        checkpoint_every=0,
-        full_final_eval=False,
-        seed=seed,
-        device=device,
-    )
+    train = live_train_config(steps, batch, seed, device)
     return TrainRequest(config, train, title=f"DeepCluster live ({preset})")
 
 

@@ -14,7 +14,7 @@ from app.components.pretext_views import pretext_section
 from app.components.probe_table import probe_table
 from app.components.runs import picked_run
 from app.components.sidebar import chosen_dataset
-from app.components.training_panel import PanelLabels, TrainRequest, train_live
+from app.components.training_panel import PanelLabels, TrainRequest, live_train_config, train_live
 from app.components.uploads import uploaded_image
 from app.pages import page_of
 from dul_models.data.augment import VIEW_NOTES, ViewStrength
@@ -27,7 +27,6 @@ from dul_models.self_supervision import (
     self_supervised_families,
     view_pairs,
 )
-from dul_models.training import TrainConfig
 
 PAGE = page_of(__file__).key
 
@@ -160,17 +159,7 @@ def controls() -> TrainRequest:
             k2.number_input("Queue size K", batch, 65_536, 4096, batch, key="ssl-train-k")
         )
     config.update({k: v for k, v in PRESETS[preset].items() if k in fields})
-    train = TrainConfig(
-        steps=int(steps),
-        batch_size=int(batch),
-        eval_every=100,
-        eval_items=500,
-        preview_every=50,
-        checkpoint_every=0,
-        full_final_eval=False,
-        seed=seed,
-        device=device,
-    )
+    train = live_train_config(steps, batch, seed, device)
     return TrainRequest(config, train, title=f"{family} live ({preset})")
 
 

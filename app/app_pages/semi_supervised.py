@@ -20,7 +20,7 @@ from app.components.semisup_views import (
     run_scores,
 )
 from app.components.sidebar import chosen_dataset
-from app.components.training_panel import PanelLabels, TrainRequest, train_live
+from app.components.training_panel import PanelLabels, TrainRequest, live_train_config, train_live
 from app.pages import page_of
 from app.resources import semi_supervised as cached
 from dul_models.checkpoints import list_runs
@@ -29,7 +29,6 @@ from dul_models.encoders import list_encoders
 from dul_models.errors import DULError
 from dul_models.models.semisup import METHODS
 from dul_models.semi_supervision import GALLERY_PICKS, budget_draw
-from dul_models.training import TrainConfig
 
 PAGE = page_of(__file__).key
 METHOD_TITLES = {
@@ -259,17 +258,7 @@ def controls() -> TrainRequest:
         "width": width,
         **({"num_classes": data.num_classes} if data.has_labels else {}),
     }
-    train = TrainConfig(
-        steps=int(steps),
-        batch_size=int(batch),
-        eval_every=100,
-        eval_items=500,
-        preview_every=50,
-        checkpoint_every=0,
-        full_final_eval=False,
-        seed=seed,
-        device=device,
-    )
+    train = live_train_config(steps, batch, seed, device)
     return TrainRequest(
         config, train, title=f"{METHOD_TITLES[method].split(' (')[0]} live, {int(per_class)} labels per class"
     )

@@ -30,6 +30,22 @@ class TrainRequest:
     title: str = ""
 
 
+def live_train_config(steps: int, batch_size: int, seed: int, device: str) -> TrainConfig:
+    """The loop settings of the representation pages' live runs: an evaluation (500 test images) every 100
+    steps and a preview every 50 for the charts, no checkpoint until the end, the quick final evaluation."""
+    return TrainConfig(
+        steps=int(steps),
+        batch_size=int(batch_size),
+        eval_every=100,
+        eval_items=500,
+        preview_every=50,
+        checkpoint_every=0,
+        full_final_eval=False,
+        seed=seed,
+        device=device,
+    )
+
+
 @dataclass(frozen=True)
 class PanelLabels:
     """What the charts and the preview of one family show, in words and units."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -73,3 +74,17 @@ def train_until_saved(at: AppTest, page: str, timeout_s: float = 150) -> str:
     assert chosen.startswith(os.environ["DUL_RUNS_DIR"])  # the user's new run, not a bundled one
     assert f"`{chosen}`" in saved[0]  # the run the panel saved is the one the page now shows
     return chosen
+
+
+def texts(at: AppTest) -> str:
+    """Every caption, markdown, error, info and warning on the page, as one string to search."""
+    return " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.error, *at.info, *at.warning])
+
+
+def charts(at: AppTest) -> str:
+    """Every Plotly chart's JSON, its text readable (the proto escapes non-ASCII characters)."""
+    return " ".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart"))
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}

@@ -11,23 +11,10 @@ from dul_models.checkpoints import bundled_dir, list_runs, runs_dir
 from dul_models.clustering import clustering_report
 from dul_models.data import get_dataset
 from dul_models.encoders import EncoderSpec, features, list_encoders
-from tests.app.conftest import no_exceptions, select_rows, train_until_saved
+from tests.app.conftest import charts, metrics, no_exceptions, select_rows, texts, train_until_saved
 
 PAGE = "app_pages/clustering.py"
 SIMCLR = bundled_dir() / "simclr-mnist5k"
-
-
-def charts(at) -> str:
-    """Every Plotly chart's JSON, its text readable (the proto escapes non-ASCII characters)."""
-    return " ".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart"))
-
-
-def texts(at) -> str:
-    return " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.error, *at.info, *at.warning])
-
-
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def on_digits(at) -> None:

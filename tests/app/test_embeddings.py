@@ -12,7 +12,7 @@ from dul_models.data import get_dataset
 from dul_models.data.gallery import label_counts
 from dul_models.encoders import EncoderSpec, features, list_encoders
 from dul_models.probes import knn_accuracy
-from tests.app.conftest import no_exceptions, select_rows, selection_table
+from tests.app.conftest import no_exceptions, select_rows, selection_table, texts
 
 PAGE = "app_pages/embeddings.py"
 
@@ -20,10 +20,6 @@ PAGE = "app_pages/embeddings.py"
 def chart_json(at, index: int) -> str:
     """The chart's Plotly JSON with its text readable (the proto escapes non-ASCII characters)."""
     return json.dumps(json.loads(at.get("plotly_chart")[index].proto.spec), ensure_ascii=False)
-
-
-def texts(at) -> str:
-    return " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.error, *at.info, *at.warning])
 
 
 def test_opens_on_two_linked_maps_neighbours_and_exports(page):

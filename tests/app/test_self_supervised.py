@@ -5,13 +5,9 @@ import math
 import pytest
 
 from dul_models.checkpoints import list_runs
-from tests.app.conftest import no_exceptions, train_until_saved
+from tests.app.conftest import no_exceptions, texts, train_until_saved
 
 PAGE = "app_pages/self_supervised.py"
-
-
-def texts(at) -> str:
-    return " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.error, *at.info, *at.warning])
 
 
 def test_views_follow_the_strength_sliders(page):

@@ -17,7 +17,7 @@ from dul_models.encoders import EncoderSpec, features
 from dul_models.jobs import TrainingJob
 from dul_models.semi_supervision import budget_draw, label_propagation
 from dul_models.training import TrainConfig
-from tests.app.conftest import ENTRY, no_exceptions, train_until_saved
+from tests.app.conftest import ENTRY, charts, metrics, no_exceptions, texts, train_until_saved
 
 PAGE = "app_pages/semi_supervised.py"
 KEY = "semi_supervised"  # the page's key in app.state
@@ -29,19 +29,6 @@ HEADERS = [
     "Accuracy against the label budget",
     "Train live",
 ]
-
-
-def charts(at) -> str:
-    """Every Plotly chart's JSON, its text readable (the proto escapes non-ASCII characters)."""
-    return " ".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart"))
-
-
-def texts(at) -> str:
-    return " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.error, *at.info, *at.warning])
-
-
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def on_digits(at) -> None:
