@@ -1,4 +1,4 @@
-"""Self-supervised losses and the diagnostics that go with them, written out by hand to be read.
+"""Self- and semi-supervised losses and the diagnostics that go with them, written out by hand to be read.
 
 - NT-Xent: Chen, Kornblith, Norouzi & Hinton, ICML 2020, "A simple framework for contrastive learning
   of visual representations" (SimCLR).
@@ -9,6 +9,8 @@
   learning through alignment and uniformity on the hypersphere".
 - Embedding std as a collapse check: Chen & He, CVPR 2021, "Exploring simple Siamese representation
   learning" (SimSiam).
+- Semi-supervised: FixMatch's masked cross-entropy on pseudo-labels (Sohn et al., NeurIPS 2020) and Mean
+  Teacher's consistency (Tarvainen & Valpola, NeurIPS 2017).
 
 Every function is pure (no state, any device) and checks its arguments first, raising `ConfigError`,
 so a bad temperature or a mismatched pair of views fails with a message rather than a NaN later.
@@ -204,3 +206,16 @@ def embedding_std(z: torch.Tensor) -> torch.Tensor:
     """
     _check_embeddings(z, "z", min_batch=2)  # a std needs two rows
     return _unit_rows(z).std(dim=0).mean()
+
+
+# --- Semi-supervised -------------------------------------------------------------------------------
+
+
+def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy (logits (N, K), targets (N,)) averaged over all N images, masked ones counting 0."""
+    return (F.cross_entropy(logits.float(), targets, reduction="none") * mask.float()).mean()
+
+
+def consistency_loss(student_logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Tensor:
+    """Squared distance between the student's and the teacher's class probabilities, mean over images."""
+    return (F.softmax(student_logits.float(), dim=1) - teacher_probs).pow(2).sum(1).mean()

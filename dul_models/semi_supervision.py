@@ -251,3 +251,13 @@ def pseudo_label_gallery(
         above_threshold=confidence[rows] >= tau,
         threshold=tau,
     )
+
+
+def pseudo_label_scores(probs: torch.Tensor, hidden: torch.Tensor, threshold: float) -> dict[str, float]:
+    """`mask_rate`: share of images whose top probability reaches τ; `pseudo_label_acc`: how many of
+    those pseudo-labels match the hidden labels (of all images when none reaches τ, so it stays finite)."""
+    confidence, pseudo = probs.max(1)
+    mask = confidence >= threshold
+    correct = (pseudo == hidden).float()
+    accuracy = correct[mask].mean() if bool(mask.any()) else correct.mean()
+    return {"mask_rate": float(mask.float().mean()), "pseudo_label_acc": float(accuracy)}

@@ -24,7 +24,7 @@ from app.components.training_panel import PanelLabels, TrainRequest, live_train_
 from app.pages import page_of
 from app.resources import semi_supervised as cached
 from dul_models.checkpoints import list_runs
-from dul_models.data.augment import COLOUR_OPS, GEOMETRIC_OPS, INTENSITY_OPS
+from dul_models.data.strong_views import COLOUR_OPS, GEOMETRIC_OPS, INTENSITY_OPS
 from dul_models.encoders import list_encoders
 from dul_models.errors import DULError
 from dul_models.models.semisup import METHODS

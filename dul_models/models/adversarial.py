@@ -81,13 +81,6 @@ def diff_augment(x: torch.Tensor, generator: torch.Generator | None = None) -> t
 
 
 @torch.no_grad()
-def ema_update(averaged: nn.Module, current: nn.Module, decay: float) -> None:
-    """averaged ← decay·averaged + (1 − decay)·current, weights only (Yazıcı et al., ICLR 2019)."""
-    for mean, value in zip(averaged.parameters(), current.parameters(), strict=True):
-        mean.lerp_(value, 1.0 - decay)
-
-
-@torch.no_grad()
 def recalibrate_batch_norm(net: nn.Module, forward: Callable[[], Any], batches: int = 8) -> None:
     """Re-estimate `net`'s batch-norm statistics as a cumulative average over `batches` calls of `forward`.
 

@@ -28,12 +28,12 @@ from dul_models.models.adversarial import (
     LOSSES,
     diff_augment,
     discriminator_loss,
-    ema_update,
     generator_loss,
     r1_penalty,
     recalibrate_batch_norm,
     slerp,
 )
+from dul_models.models.averaging import ema_update
 from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
 from dul_models.models.gan_blocks import Discriminator, Generator
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from dul_models.errors import ConfigError
 from dul_models.losses import info_nce
+from dul_models.models.averaging import ema_update
 from dul_models.models.backbone import projection_head
 from dul_models.models.base import Batch, Recipe, uniform_batches
 from dul_models.models.self_supervised import (
@@ -134,10 +135,8 @@ class MoCo(SelfSupervisedModel):
 
     @torch.no_grad()
     def _momentum_update(self) -> None:
-        m = self.config.momentum
-        for key_net, query_net in ((self.key_backbone, self.backbone), (self.key_head, self.head)):
-            for pk, pq in zip(key_net.parameters(), query_net.parameters(), strict=True):
-                pk.mul_(m).add_(pq.detach(), alpha=1.0 - m)
+        ema_update(self.key_backbone, self.backbone, self.config.momentum)
+        ema_update(self.key_head, self.head, self.config.momentum)
 
     @torch.no_grad()
     def _enqueue(self, keys: torch.Tensor) -> None:

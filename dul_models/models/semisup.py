@@ -37,12 +37,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from dul_models.data import ImageDataset, Split, to_float
-from dul_models.data.augment import strong_augmenter, weak_augmenter
+from dul_models.data.strong_views import strong_augmenter, weak_augmenter
 from dul_models.devices import eval_mode
 from dul_models.errors import ConfigError
+from dul_models.losses import consistency_loss, masked_cross_entropy
+from dul_models.models.averaging import ema_update
 from dul_models.models.backbone import Backbone
 from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
-from dul_models.semi_supervision import budget_draw, class_probabilities, unlabelled_rows
+from dul_models.semi_supervision import budget_draw, class_probabilities, pseudo_label_scores, unlabelled_rows
 
 METHODS = ("supervised", "pseudo_label", "fixmatch", "mean_teacher")
 QUICK_UNLABELLED = 1000  # unlabelled training images scored by the periodic (quick) evaluation
@@ -108,38 +110,6 @@ def sigmoid_rampup(step: int, rampup_steps: int) -> float:
     if rampup_steps == 0 or step >= rampup_steps:
         return 1.0
     return math.exp(-5.0 * (1.0 - step / rampup_steps) ** 2)
-
-
-def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy (logits (N, K), targets (N,)) averaged over all N images, masked ones counting 0."""
-    return (F.cross_entropy(logits.float(), targets, reduction="none") * mask.float()).mean()
-
-
-def consistency_loss(student_logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Tensor:
-    """Squared distance between the student's and the teacher's class probabilities, mean over images."""
-    return (F.softmax(student_logits.float(), dim=1) - teacher_probs).pow(2).sum(1).mean()
-
-
-@torch.no_grad()
-def ema_update(teacher: nn.Module, student: nn.Module, decay: float) -> None:
-    """θ_teacher ← decay·θ_teacher + (1 − decay)·θ_student, batch-norm statistics too (counters copied)."""
-    for t, s in zip(teacher.parameters(), student.parameters(), strict=True):
-        t.mul_(decay).add_(s.detach(), alpha=1.0 - decay)
-    for t, s in zip(teacher.buffers(), student.buffers(), strict=True):
-        if t.is_floating_point():
-            t.mul_(decay).add_(s, alpha=1.0 - decay)
-        else:
-            t.copy_(s)
-
-
-def pseudo_label_scores(probs: torch.Tensor, hidden: torch.Tensor, threshold: float) -> dict[str, float]:
-    """`mask_rate`: share of images whose top probability reaches τ; `pseudo_label_acc`: how many of
-    those pseudo-labels match the hidden labels (of all images when none reaches τ, so it stays finite)."""
-    confidence, pseudo = probs.max(1)
-    mask = confidence >= threshold
-    correct = (pseudo == hidden).float()
-    accuracy = correct[mask].mean() if bool(mask.any()) else correct.mean()
-    return {"mask_rate": float(mask.float().mean()), "pseudo_label_acc": float(accuracy)}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -320,7 +290,7 @@ class SemiSupervised(DULModel):
             # the paper's warm-up: the plain average of the students so far (decay 1 − 1/(t + 1)) until
             # `ema_decay` is the smaller decay, so a random initial teacher is forgotten within steps
             decay = min(1.0 - 1.0 / (int(self.step) + 2), self.config.ema_decay)
-            ema_update(self.teacher, nn.Sequential(self.backbone, self.head), decay)
+            ema_update(self.teacher, nn.Sequential(self.backbone, self.head), decay, buffers=True)
         self.step += 1
         return metrics
 

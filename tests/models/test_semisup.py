@@ -9,23 +9,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from dul_models import checkpoints
 from dul_models.data import to_float
-from dul_models.data.augment import strong_augmenter, weak_augmenter
+from dul_models.data.strong_views import strong_augmenter, weak_augmenter
 from dul_models.errors import ConfigError
+from dul_models.losses import consistency_loss, masked_cross_entropy
 from dul_models.models import build_model
-from dul_models.models.semisup import (
-    SemiBatch,
-    SemiSupervised,
-    consistency_loss,
-    ema_update,
-    masked_cross_entropy,
-    pseudo_label_scores,
-    sigmoid_rampup,
-)
-from dul_models.semi_supervision import budget_draw
+from dul_models.models.semisup import SemiBatch, SemiSupervised, sigmoid_rampup
+from dul_models.semi_supervision import budget_draw, pseudo_label_scores
 from dul_models.training import TrainConfig, Trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/models/conftest.py
@@ -76,20 +68,6 @@ def test_sigmoid_rampup_follows_mean_teachers_curve():
     assert sigmoid_rampup(0, 100) == pytest.approx(math.exp(-5))
     assert sigmoid_rampup(50, 100) == pytest.approx(math.exp(-1.25))
     assert sigmoid_rampup(100, 100) == sigmoid_rampup(5000, 100) == sigmoid_rampup(0, 0) == 1.0
-
-
-def test_ema_update_matches_a_hand_computation():
-    student = nn.Sequential(nn.Linear(2, 1), nn.BatchNorm1d(1))
-    teacher = nn.Sequential(nn.Linear(2, 1), nn.BatchNorm1d(1))
-    with torch.no_grad():
-        student[0].weight.copy_(torch.tensor([[1.0, 2.0]]))
-        teacher[0].weight.copy_(torch.tensor([[3.0, -1.0]]))
-        student[1].running_mean.fill_(4.0)
-        student[1].num_batches_tracked.fill_(7)
-    ema_update(teacher, student, decay=0.75)
-    assert torch.allclose(teacher[0].weight, torch.tensor([[0.75 * 3 + 0.25 * 1, 0.75 * -1 + 0.25 * 2]]))
-    assert torch.allclose(teacher[1].running_mean, torch.tensor([0.25 * 4.0]))
-    assert int(teacher[1].num_batches_tracked) == 7
 
 
 def test_mean_teacher_moves_its_teacher_after_each_step_and_answers_with_it(digits):
