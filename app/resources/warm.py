@@ -43,7 +43,8 @@ def warm(dataset_name: str, specs: list[EncoderSpec], device: str = "auto") -> l
             vectors = features(spec, data, "test", target)
             key = disk_key(spec, dataset_name, "test")
             cached_projection(key, vectors, "umap", 2, **UMAP_DEFAULTS)
-            reduce_features(vectors, "umap", COMPARE_DIMS, random_state=0, cache_key=key)
+            if vectors.shape[1] > COMPARE_DIMS:  # a 2-D latent has nothing to reduce (the page says so)
+                reduce_features(vectors, "umap", COMPARE_DIMS, random_state=0, cache_key=key)
         except Exception as exc:  # noqa: BLE001 - a warm-up must never take the server down
             failed.append(f"{spec.label}: {exc}")
     return failed
