@@ -8,6 +8,8 @@ import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 
+from dul_models.data.gallery import UNLABELLED, class_name
+
 
 def line_chart(
     rows: Sequence[dict], x: str, y: str, color: str | None, *, x_title: str, y_title: str, title: str
@@ -108,7 +110,7 @@ def scatter_3d(
     coords: np.ndarray, labels: np.ndarray, class_names: Sequence[str], *, title: str, axis: str
 ) -> go.Figure:
     """A rotatable 3-D map coloured by label (no box/lasso selection in 3-D: Plotly has none)."""
-    names = [class_names[int(v)] if 0 <= int(v) < len(class_names) else "unlabelled" for v in labels]
+    names = [class_name(class_names, v, UNLABELLED) for v in labels]
     fig = px.scatter_3d(
         x=coords[:, 0],
         y=coords[:, 1],

@@ -17,6 +17,7 @@ from app.resources import clustering as cached
 from dul_models.cluster_analysis import best_k, cluster_members
 from dul_models.clustering import ALGORITHM_TITLES, ALGORITHMS, ClusterResult
 from dul_models.data import ImageDataset
+from dul_models.data.gallery import class_name
 from dul_models.encoders import EncoderSpec
 from dul_models.errors import DULError
 from dul_models.evaluation import cluster_confusion
@@ -168,7 +169,7 @@ def confusion_view(
     """The cluster × label counts as a heat map, and the images of one cell (this cluster, a chosen label)."""
     counts, cluster_ids, label_ids = cluster_confusion(labels, clusters)
     order = np.lexsort((-counts.max(1), counts.argmax(1)))  # rows grouped by their most common label
-    names = [class_names[int(v)] if 0 <= int(v) < len(class_names) else str(v) for v in label_ids]
+    names = [class_name(class_names, v) for v in label_ids]
     rows = [f"cluster {c}" if c >= 0 else NOISE for c in cluster_ids[order]]
     fig = go.Figure(
         go.Heatmap(

@@ -16,6 +16,7 @@ from app.components.images import image_grid
 from app.resources import semi_supervised as cached
 from dul_models.checkpoints import RunInfo
 from dul_models.data import ImageDataset, to_float
+from dul_models.data.gallery import class_name
 from dul_models.encoders import EncoderSpec
 from dul_models.errors import DULError
 from dul_models.images import grid_array, png_bytes
@@ -24,10 +25,6 @@ from dul_models.semi_supervision import Propagation, PseudoLabels
 COLUMNS = 16  # labelled images shown per class (one row each); the CSV lists them all
 GIVEN = "given label"  # the map's colour for the images whose label was known
 TILE = 72  # pixels: the gallery's images, each with its own caption
-
-
-def _name(class_names: Sequence[str], label: int) -> str:
-    return class_names[int(label)] if 0 <= int(label) < len(class_names) else str(int(label))
 
 
 def labelled_images(data: ImageDataset, rows: np.ndarray, budget: int, seed: int, *, key: str) -> None:
@@ -47,7 +44,7 @@ def labelled_images(data: ImageDataset, rows: np.ndarray, budget: int, seed: int
         key=f"{key}-png",
     )
     labels = data.train.y.numpy()[rows]
-    frame = pd.DataFrame({"index": rows, "label": [_name(data.class_names, v) for v in labels]})
+    frame = pd.DataFrame({"index": rows, "label": [class_name(data.class_names, v) for v in labels]})
     st.download_button(
         "⬇ Labelled images CSV (training-split index, label)",
         frame.to_csv(index=False),
@@ -98,8 +95,8 @@ def _tiles(found: PseudoLabels, rows: np.ndarray, data: ImageDataset, keep: np.n
     hidden = data.train.y.numpy()[rows[keep]]
     # confidence rounded down, so that 0.9496 (below τ = 0.95) never reads "0.95"
     captions = [
-        f"{_name(data.class_names, p)} ({np.floor(c * 100) / 100:.2f}{'' if above else ', < τ'})"
-        + ("" if right else f" · is {_name(data.class_names, h)}")
+        f"{class_name(data.class_names, p)} ({np.floor(c * 100) / 100:.2f}{'' if above else ', < τ'})"
+        + ("" if right else f" · is {class_name(data.class_names, h)}")
         for p, c, above, right, h in zip(
             found.predicted[keep],
             found.confidence[keep],
@@ -136,9 +133,9 @@ def pseudo_label_gallery_view(
     frame = pd.DataFrame(
         {
             "index": rows,
-            "pseudo_label": [_name(data.class_names, v) for v in found.predicted],
+            "pseudo_label": [class_name(data.class_names, v) for v in found.predicted],
             "confidence": found.confidence,
-            "hidden_label": [_name(data.class_names, v) for v in hidden],
+            "hidden_label": [class_name(data.class_names, v) for v in hidden],
             "correct": found.correct,
             "above_threshold": found.above_threshold,
         }
@@ -187,7 +184,7 @@ def propagation_colours(
     if by == "right or wrong":
         colours = np.where(result.train_labels == train_y, "right", "wrong").astype(object)
     else:
-        colours = np.array([_name(class_names, v) for v in result.train_labels], dtype=object)
+        colours = np.array([class_name(class_names, v) for v in result.train_labels], dtype=object)
     colours[labelled] = GIVEN
     return colours
 
@@ -203,8 +200,8 @@ def propagation_csv(
             {
                 "split": split,
                 "index": np.arange(len(labels)),
-                "label": [_name(data.class_names, v) for v in truth],
-                "propagated": [_name(data.class_names, v) for v in labels],
+                "label": [class_name(data.class_names, v) for v in truth],
+                "propagated": [class_name(data.class_names, v) for v in labels],
                 "given": mask,
             }
         )

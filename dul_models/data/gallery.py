@@ -17,6 +17,14 @@ from dul_models.data.registry import ImageDataset, to_float
 UNLABELLED = "unlabelled"  # the name shown for label -1 (and for labels outside the class list)
 
 
+def class_name(class_names: Sequence[str], label: int, missing: str | None = None) -> str:
+    """The name of a label, or `missing` (default: the number itself) for −1 and labels outside the list."""
+    label = int(label)
+    if 0 <= label < len(class_names):
+        return class_names[label]
+    return str(label) if missing is None else missing
+
+
 def class_gallery(dataset: ImageDataset, per_class: int) -> tuple[torch.Tensor, list[dict]]:
     """(K·per_class, C, H, W) float images in [0, 1], row k = the first `per_class` training images of
     class k (blank = zeros where a class has fewer), and rows {class, train, test} counting each class."""
@@ -47,7 +55,7 @@ def label_counts(labels: Sequence[int] | np.ndarray | torch.Tensor, class_names:
     order = np.lexsort((found, -counts))  # by count descending, then label ascending
     return [
         {
-            "label": class_names[int(found[i])] if 0 <= found[i] < len(class_names) else UNLABELLED,
+            "label": class_name(class_names, found[i], UNLABELLED),
             "count": int(counts[i]),
             "share": float(counts[i]) / values.size,
         }

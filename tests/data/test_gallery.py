@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from dul_models.data import ImageDataset, Split, to_float
-from dul_models.data.gallery import UNLABELLED, class_gallery, label_counts
+from dul_models.data.gallery import UNLABELLED, class_gallery, class_name, label_counts
 
 
 def tiny_dataset() -> ImageDataset:
@@ -52,3 +53,10 @@ def test_label_counts_largest_first_with_shares():
     assert sum(r["share"] for r in rows) == pytest.approx(1.0)
     assert rows[0]["share"] == pytest.approx(3 / 7)
     assert label_counts(torch.tensor([], dtype=torch.long), ["a"]) == []
+
+
+def test_class_name_names_known_labels_and_says_what_the_others_are():
+    names = ["cat", "dog"]
+    assert class_name(names, 1) == "dog" and class_name(names, np.int64(0)) == "cat"
+    assert class_name(names, -1) == "-1" and class_name(names, 7) == "7"  # a cluster id or HDBSCAN's noise
+    assert class_name(names, -1, UNLABELLED) == UNLABELLED
