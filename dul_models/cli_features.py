@@ -1,4 +1,5 @@
-"""The command line's feature commands — `embed`, `probe`, `cluster` — what an encoder's features are worth.
+"""The command line's feature commands — `embed`, `probe`, `cluster`, `episodes` — what an encoder's
+features are worth.
 
 Each takes an encoder (`pixels`, `pca`, `random` or a run folder whose family embeds) and a dataset, and
 mirrors one section of the representation pages, so a number on a page can be reproduced from a shell.
@@ -108,11 +109,46 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_episodes(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from dul_models.data import get_dataset
+    from dul_models.devices import configure_threads
+    from dul_models.encoders import parse_encoder
+    from dul_models.few_shot_runs import run_episodes
+
+    spec = parse_encoder(args.encoder)
+    dataset = get_dataset(args.dataset)
+    configure_threads()
+    with tqdm(total=args.episodes, desc="episodes", unit="ep", file=sys.stderr, leave=False) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+
+        result = run_episodes(
+            spec,
+            dataset,
+            args.way,
+            args.shot,
+            args.queries,
+            args.episodes,
+            args.method,
+            args.pool,
+            args.seed,
+            args.device,
+            progress,
+        )
+    print_result(result, args.json)
+    return 0
+
+
 def add_feature_commands(
     sub: argparse._SubParsersAction, default_dataset: str, devices: tuple[str, ...]
 ) -> None:
-    """The `embed`, `probe` and `cluster` sub-commands."""
+    """The `embed`, `probe`, `cluster` and `episodes` sub-commands."""
     from dul_models.clustering import ALGORITHMS
+    from dul_models.data.episodes import ROLES
+    from dul_models.few_shot import METHODS
 
     embed = sub.add_parser(
         "embed", help="write an encoder's features of a dataset split (.npz, .csv or .tsv)"
@@ -143,3 +179,27 @@ def add_feature_commands(
     cluster.add_argument("--device", default="auto", choices=devices)
     cluster.add_argument("--json", action="store_true", help="print one JSON object")
     cluster.set_defaults(func=cmd_cluster)
+
+    episodes = sub.add_parser(
+        "episodes",
+        help="few-shot accuracy (mean ± 95 %% interval) over N-way K-shot episodes of unseen classes",
+    )
+    episodes.add_argument("encoder", help=ENCODER_HELP + " (a ProtoNet, matching or MAML run included)")
+    episodes.add_argument("--dataset", default=default_dataset)
+    episodes.add_argument("--way", type=int, default=5, help="N: classes per episode")
+    episodes.add_argument("--shot", type=int, default=1, help="K: labelled support images per class")
+    episodes.add_argument("--queries", type=int, default=15, help="query images per class")
+    episodes.add_argument("--episodes", type=int, default=600)
+    episodes.add_argument(
+        "--method",
+        default=None,
+        choices=METHODS,
+        help="default: a meta-learner run's own rule, else protonet",
+    )
+    episodes.add_argument(
+        "--pool", default="novel", choices=ROLES, help="which classes episodes are drawn from"
+    )
+    episodes.add_argument("--seed", type=int, default=0, help="episode i depends only on (seed, i)")
+    episodes.add_argument("--device", default="auto", choices=devices)
+    episodes.add_argument("--json", action="store_true", help="print one JSON object")
+    episodes.set_defaults(func=cmd_episodes)

@@ -219,3 +219,34 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
 def consistency_loss(student_logits: torch.Tensor, teacher_probs: torch.Tensor) -> torch.Tensor:
     """Squared distance between the student's and the teacher's class probabilities, mean over images."""
     return (F.softmax(student_logits.float(), dim=1) - teacher_probs).pow(2).sum(1).mean()
+
+
+# --- Few-shot --------------------------------------------------------------------------------------
+
+
+def prototypical_logits(support: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+    """Prototypical networks (Snell et al. 2017): −‖q − c_n‖² to each class mean c_n of the supports.
+
+    support (E, N, K, D) embeddings of E episodes (class-major), query (E, M, D) → logits (E, M, N).
+    Squared Euclidean distance makes the classifier a linear model in q: the paper's finding that it
+    beats cosine distance for prototypes.
+    """
+    prototypes = support.float().mean(2)  # (E, N, D)
+    return -torch.cdist(query.float(), prototypes).pow(2)  # (E, M, N)
+
+
+def matching_logits(support: torch.Tensor, query: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """Matching networks (Vinyals et al. 2016), without full-context embeddings: each query attends to
+    every support image by a softmax of cosine similarities (divided by `temperature`) and a class's
+    probability is the attention its supports receive: a soft, learnable kNN.
+
+    support (E, N, K, D), query (E, M, D) → log-probabilities (E, M, N), ready for `F.nll_loss`.
+    """
+    temperature = _check_positive(temperature, "temperature")
+    e, n, k, d = support.shape
+    keys = _unit_rows(support.float().reshape(e * n * k, d)).reshape(e, n * k, d)
+    similarity = _unit_rows(query.float().reshape(-1, d)).reshape(e, -1, d) @ keys.transpose(
+        1, 2
+    )  # (E, M, N·K)
+    attention = (similarity / temperature).softmax(dim=2).reshape(e, -1, n, k)  # (E, M, N, K)
+    return attention.sum(3).clamp_min(1e-12).log()  # (E, M, N)

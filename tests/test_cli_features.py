@@ -87,3 +87,43 @@ def test_cluster_bad_input_exits_2_with_one_line(args, message, capsys):
     assert main(["cluster", "pixels", "--dataset", "digits", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
+
+
+EPISODE_KEYS = {
+    "acc",
+    "ci95",
+    "episodes",
+    "seconds",
+    "method",
+    "answer_seconds",
+    "encoder",
+    "dataset",
+    "pool",
+    "way",
+    "shot",
+    "queries",
+    "seed",
+}
+
+
+@pytest.mark.parametrize("method", ["protonet", "cosine"])
+def test_episodes_json(method, capsys):
+    args = ["episodes", "pixels", "--dataset", "digits", "--way", "5", "--shot", "1", "--episodes", "50"]
+    assert main([*args, "--method", method, "--device", "cpu", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == EPISODE_KEYS and result["episodes"] == 50 and result["method"] == method
+    assert 0.2 < result["acc"] <= 1.0 and 0 < result["ci95"] < 0.1 and result["pool"] == "novel"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--way", "8"], "only 5 classes"),
+        (["--shot", "100", "--queries", "100"], "has only"),
+        (["--method", "maml"], "needs a MAML run"),
+    ],
+)
+def test_episodes_bad_input_exits_2_with_one_line(args, message, capsys):
+    assert main(["episodes", "pixels", "--dataset", "digits", "--episodes", "5", *args]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert message in lines[-1]

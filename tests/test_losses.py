@@ -281,3 +281,35 @@ def test_other_bad_arguments_are_rejected():
         uniformity(torch.randn(4))
     with pytest.raises(ConfigError, match="floating-point"):
         contrastive_logits(torch.ones(4, 3, dtype=torch.long), torch.ones(4, 3, dtype=torch.long), 0.5)
+
+
+# --- Few-shot ----------------------------------------------------------------------------------------
+
+
+def test_prototypical_logits_match_a_loop_over_classes():
+    from dul_models.losses import prototypical_logits
+
+    g = torch.Generator().manual_seed(0)
+    support, query = torch.randn(2, 3, 4, 5, generator=g), torch.randn(2, 6, 5, generator=g)
+    logits = prototypical_logits(support, query)
+    for e in range(2):
+        for m in range(6):
+            for n in range(3):
+                mean = support[e, n].mean(0)
+                assert torch.isclose(logits[e, m, n], -((query[e, m] - mean) ** 2).sum(), atol=1e-4)
+
+
+def test_matching_logits_are_log_attention_summed_per_class():
+    from dul_models.losses import matching_logits
+
+    g = torch.Generator().manual_seed(1)
+    support, query = torch.randn(1, 3, 2, 4, generator=g), torch.randn(1, 5, 4, generator=g)
+    log_probs = matching_logits(support, query, temperature=0.5)
+    for m in range(5):
+        q = query[0, m] / query[0, m].norm()
+        cosines = [[float(q @ (s / s.norm())) for s in support[0, n]] for n in range(3)]
+        weights = torch.tensor(cosines).div(0.5).flatten().softmax(0).reshape(3, 2).sum(1)
+        assert torch.allclose(log_probs[0, m].exp(), weights, atol=1e-5)
+    assert torch.allclose(log_probs.exp().sum(2), torch.ones(1, 5))
+    with pytest.raises(ConfigError, match="temperature"):
+        matching_logits(support, query, temperature=0.0)

@@ -154,6 +154,13 @@ DATASETS: dict[str, DatasetSpec] = {
             _lazy(_SYNTHETIC, "load_shapes"),
         ),
         DatasetSpec(
+            "glyphs",
+            "Glyphs (Omniglot-like)",
+            True,
+            "8,000 generated 28×28 symbols: 400 classes × 20 hand-jittered copies (Omniglot's role, offline).",
+            _lazy("dul_models.data.glyphs", "load_glyphs"),
+        ),
+        DatasetSpec(
             "photos",
             "Photos (colour patches)",
             True,

@@ -21,8 +21,11 @@ from dul_models.models.context import ContextPrediction
 from dul_models.models.dcgan import DCGAN
 from dul_models.models.deepcluster import DeepCluster
 from dul_models.models.jigsaw import Jigsaw
+from dul_models.models.maml import MAML
+from dul_models.models.matching import MatchingNetwork
 from dul_models.models.moco import MoCo
 from dul_models.models.pixelcnn import PixelCNN
+from dul_models.models.protonet import ProtoNet
 from dul_models.models.rotation import RotationPrediction
 from dul_models.models.semisup import SemiSupervised
 from dul_models.models.simclr import SimCLR
@@ -42,6 +45,9 @@ _REGISTERED: tuple[type[DULModel], ...] = (
     Colorization,
     DeepCluster,
     SemiSupervised,
+    ProtoNet,
+    MatchingNetwork,
+    MAML,
 )
 
 
