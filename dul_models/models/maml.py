@@ -97,7 +97,7 @@ class MAML(EpisodicLearner):
             dataset="glyphs",
             title="MAML (second order), 5-way 1-shot on 240 glyph classes",
             model_config={"train_way": 5, "train_shot": 1},
-            train={"steps": 3000, "seed": 0, "eval_every": 500, "lr_schedule": "cosine"},
+            train={"steps": 2500, "seed": 0, "eval_every": 500, "lr_schedule": "cosine"},
         ),
     )
     tiny_config = {**EpisodicLearner.tiny_config, "width": 4, "inner_steps": 1, "eval_inner_steps": 1}
