@@ -31,6 +31,7 @@ from dul_models.few_shot import (
     METHODS,
     EpisodeResult,
     accuracies,
+    decision_plane,
     feature_logits,
     feature_probabilities,
     query_targets,
@@ -235,10 +236,46 @@ def maml_trace(solver: Solver, episode: EpisodeSet, steps: int) -> list[Adaptati
 def benchmark(
     solvers: Sequence[Solver], episodes: EpisodeSet, progress: Callable[[str, int, int], None] | None = None
 ) -> list[dict[str, Any]]:
-    """Every solver on the same episodes: one row each (method, encoder, acc, ci95, episodes, seconds)."""
+    """Every solver on the same episodes: one row each (acc, ci95, episodes, seconds, method, title, encoder)."""
     rows = []
     for solver in solvers:
         report = None if progress is None else (lambda done, total, s=solver: progress(s.title, done, total))
         result = solver.evaluate(episodes, report)
-        rows.append({"method": METHOD_TITLES[solver.method], "encoder": solver.label, **result.summary()})
+        rows.append({**result.summary(), "title": METHOD_TITLES[solver.method], "encoder": solver.label})
+    return rows
+
+
+def episode_regions(solver: Solver, episode: EpisodeSet, resolution: int = 60) -> dict[str, np.ndarray]:
+    """The feature method's decision regions in the PCA plane of this episode's supports and queries.
+
+    `coords` holds the supports first (N·K, class-major), then the queries (N·Q)."""
+    if solver.features is None:
+        raise ConfigError("MAML's regions change with every inner step: use maml_step_regions")
+    points = np.concatenate(
+        [solver.features[episode.support[0].reshape(-1)], solver.features[episode.query[0].reshape(-1)]]
+    )
+    return decision_plane(points, lambda grid: solver.classify_features(episode, grid), resolution)
+
+
+def maml_step_regions(step: AdaptationStep, resolution: int = 60) -> dict[str, np.ndarray]:
+    """MAML's decision regions after one inner step, in the PCA plane of that step's features
+    (supports first, then queries): the adapted head classifies lifted grid points."""
+    points = np.concatenate([step.support_features, step.query_features])
+    return decision_plane(
+        points, lambda grid: (grid @ step.head_weight.T + step.head_bias).argmax(1), resolution
+    )
+
+
+def class_candidates(
+    pool: EpisodePool, classes: Sequence[int], per_class: int = 12, seed: int = 0
+) -> list[np.ndarray]:
+    """Up to `per_class` pool rows of each class, drawn with a seed: the images a person picks supports from."""
+    rng = np.random.default_rng(seed)
+    labels = pool.y.numpy()
+    rows = []
+    for c in classes:
+        own = np.flatnonzero(labels == c)
+        if own.size == 0:
+            raise ConfigError(f"class {c} has no images in the {pool.role} pool")
+        rows.append(np.sort(rng.choice(own, size=min(per_class, own.size), replace=False)))
     return rows
