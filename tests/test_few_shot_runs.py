@@ -38,7 +38,9 @@ def test_run_episodes_is_reproducible_and_the_same_episodes_for_every_method(dig
     again = run_episodes(EncoderSpec("pixels"), digits, 5, 1, episodes=40, seed=3)
     assert first["acc"] == again["acc"] and first["method"] == "protonet" and first["episodes"] == 40
     done = []
-    run_episodes(EncoderSpec("pca"), digits, 5, 5, episodes=40, method="cosine", progress=lambda d, t: done.append(d))
+    run_episodes(
+        EncoderSpec("pca"), digits, 5, 5, episodes=40, method="cosine", progress=lambda d, t: done.append(d)
+    )
     assert done[-1] == 40
 
 
@@ -74,7 +76,9 @@ def test_maml_solver_trace_regions_and_benchmark(digits, maml_run):
     upload = to_float(solver.pool.x[:2])
     assert classify_uploads(solver, episode, upload, maml_run, digits).shape == (2, 5)
     pixels = make_solver(EncoderSpec("pixels"), digits, "linear")
-    rows = benchmark([solver, pixels], sample_episodes(solver.pool.y, solver.pool.classes, 5, 1, 3, episodes=12))
+    rows = benchmark(
+        [solver, pixels], sample_episodes(solver.pool.y, solver.pool.classes, 5, 1, 3, episodes=12)
+    )
     assert [r["episodes"] for r in rows] == [12, 12] and rows[0]["method"] == "maml"
     assert rows[1]["title"].startswith("Linear")
 
