@@ -72,3 +72,18 @@ def test_one_model_answers_any_number_of_ways(digits):
     for way in (2, 5):
         episodes = sample_episodes(pool.y, pool.classes, way, 1, 2, episodes=2, seed=0)
         assert model.episode_probabilities(pool.x, episodes).shape == (2, 2 * way, way)
+
+
+def test_vmapped_episodes_answer_like_one_episode_at_a_time(digits):
+    model = build_model("maml", CONFIG, seed=0).eval()
+    pool = episode_pool(digits, "novel")
+    episodes = sample_episodes(pool.y, pool.classes, 3, 2, 2, episodes=3, seed=1)
+    batched = model.episode_probabilities(pool.x, episodes)
+    labels = torch.arange(3).repeat_interleave(2)
+    for e in range(3):
+        support = to_float(pool.x[episodes.support[e].reshape(-1)])
+        query = to_float(pool.x[episodes.query[e].reshape(-1)])
+        with torch.no_grad():
+            adapted = model.adapt(support, labels, 3, model.config.eval_inner_steps)
+            alone = model.logits(adapted, query).softmax(1)
+        assert torch.allclose(torch.from_numpy(batched[e]), alone, atol=1e-5)
