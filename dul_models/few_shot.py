@@ -190,13 +190,7 @@ def feature_probabilities(
     )
     parts = []
     for start in range(0, len(episodes), EPISODE_CHUNK):
-        chunk = EpisodeSet(
-            episodes.classes[start : start + EPISODE_CHUNK],
-            episodes.support[start : start + EPISODE_CHUNK],
-            episodes.query[start : start + EPISODE_CHUNK],
-            episodes.seed,
-        )
-        support, query = _episode_tensors(feats, chunk)
+        support, query = _episode_tensors(feats, episodes.slice(start, start + EPISODE_CHUNK))
         parts.append(feature_logits(method, support, query, temperature).softmax(dim=2))
     return torch.cat(parts).numpy()
 
@@ -206,26 +200,35 @@ def accuracies(probabilities: np.ndarray, episodes: EpisodeSet) -> np.ndarray:
     return (probabilities.argmax(2) == query_targets(episodes)).mean(1)
 
 
+def episode_accuracies(
+    probabilities: Callable[[EpisodeSet], np.ndarray],
+    episodes: EpisodeSet,
+    method: str,
+    chunk: int = EPISODE_CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+) -> EpisodeResult:
+    """Accuracy over all episodes answered `chunk` at a time by `probabilities`, so `progress(done, total)`
+    can report between chunks."""
+    start = time.perf_counter()
+    accs = []
+    for first in range(0, len(episodes), chunk):
+        part = episodes.slice(first, first + chunk)
+        accs.append(accuracies(probabilities(part), part))
+        if progress is not None:
+            progress(min(first + chunk, len(episodes)), len(episodes))
+    return EpisodeResult(np.concatenate(accs), time.perf_counter() - start, method)
+
+
 def evaluate_features(
     method: str,
     features: np.ndarray,
     episodes: EpisodeSet,
     progress: Callable[[int, int], None] | None = None,
 ) -> EpisodeResult:
-    """Accuracy of a feature method over all episodes, in chunks so `progress(done, total)` can report."""
-    start = time.perf_counter()
-    accs = []
-    for first in range(0, len(episodes), EPISODE_CHUNK):
-        chunk = EpisodeSet(
-            episodes.classes[first : first + EPISODE_CHUNK],
-            episodes.support[first : first + EPISODE_CHUNK],
-            episodes.query[first : first + EPISODE_CHUNK],
-            episodes.seed,
-        )
-        accs.append(accuracies(feature_probabilities(method, features, chunk), chunk))
-        if progress is not None:
-            progress(min(first + EPISODE_CHUNK, len(episodes)), len(episodes))
-    return EpisodeResult(np.concatenate(accs), time.perf_counter() - start, method)
+    """Accuracy of a feature method over all episodes."""
+    return episode_accuracies(
+        lambda part: feature_probabilities(method, features, part), episodes, method, progress=progress
+    )
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -30,13 +30,13 @@ from dul_models.few_shot import (
     METHOD_TITLES,
     METHODS,
     EpisodeResult,
-    accuracies,
     decision_plane,
+    episode_accuracies,
     feature_logits,
     feature_probabilities,
     query_targets,
 )
-from dul_models.models.maml import MAML, AdaptationStep
+from dul_models.models.maml import MAML, VMAP_EPISODES, AdaptationStep
 
 Progress = Callable[[int, int], None]
 OWN_METHOD = {"protonet": "protonet", "matching": "matching", "maml": "maml"}  # a meta-learner's own rule
@@ -66,15 +66,8 @@ class Solver:
 
     def evaluate(self, episodes: EpisodeSet, progress: Progress | None = None) -> EpisodeResult:
         """Accuracy over all episodes, in chunks so `progress(done, total)` can report."""
-        start = time.perf_counter()
-        chunk = 10 if self.maml is not None else EPISODE_CHUNK
-        accs = []
-        for first in range(0, len(episodes), chunk):
-            part = _slice(episodes, first, first + chunk)
-            accs.append(accuracies(self.probabilities(part), part))
-            if progress is not None:
-                progress(min(first + chunk, len(episodes)), len(episodes))
-        return EpisodeResult(np.concatenate(accs), time.perf_counter() - start, self.method)
+        chunk = VMAP_EPISODES if self.maml is not None else EPISODE_CHUNK
+        return episode_accuracies(self.probabilities, episodes, self.method, chunk, progress)
 
     def classify_features(self, episodes: EpisodeSet, points: np.ndarray) -> np.ndarray:
         """Predicted class of arbitrary feature vectors (M, D) under one episode's supports (feature methods)."""
@@ -83,12 +76,6 @@ class Solver:
         support = torch.from_numpy(self.features[episodes.support[0]])[None]  # (1, N, K, D)
         query = torch.from_numpy(np.asarray(points, dtype=np.float32))[None]  # (1, M, D)
         return feature_logits(self.method, support, query, self.temperature)[0].argmax(1).numpy()
-
-
-def _slice(episodes: EpisodeSet, start: int, stop: int) -> EpisodeSet:
-    return EpisodeSet(
-        episodes.classes[start:stop], episodes.support[start:stop], episodes.query[start:stop], episodes.seed
-    )
 
 
 def default_method(spec: EncoderSpec) -> str:

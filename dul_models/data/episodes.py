@@ -141,8 +141,14 @@ class EpisodeSet:
     def __len__(self) -> int:
         return self.support.shape[0]
 
+    def slice(self, start: int, stop: int) -> EpisodeSet:
+        """Episodes start..stop-1 (a chunk answered at once)."""
+        return EpisodeSet(
+            self.classes[start:stop], self.support[start:stop], self.query[start:stop], self.seed
+        )
+
     def episode(self, i: int) -> EpisodeSet:
-        return EpisodeSet(self.classes[i : i + 1], self.support[i : i + 1], self.query[i : i + 1], self.seed)
+        return self.slice(i, i + 1)
 
 
 def check_episode(labels: np.ndarray, classes: Sequence[int], way: int, shot: int, queries: int) -> None:
