@@ -5,7 +5,8 @@ five labels each. An episode is one small task: N classes, K labelled support im
 images per class to classify. Meta-learners train on episodes of base classes; every reported number is
 the mean over many episodes of novel classes, with a 95 % interval (Vinyals et al. 2016; Snell et al. 2017).
 
-- Class splits (`class_split`): glyphs 240 base / 60 validation / 100 novel classes; the digit sets base
+- Class splits (`class_split`): glyphs 240 base / 60 validation / 100 novel classes; Omniglot its 964
+  background characters (the last 100 for validation) / the 659 evaluation ones; the digit sets base
   digits 0–4 and novel 5–9, with the base digits' *test* images as the validation pool (ten classes leave
   none to spare); other sets the first 60 % / next 15 % / last 25 % of their classes (half / none / half
   below 20 classes).
@@ -30,6 +31,8 @@ from dul_models.errors import ConfigError
 
 ROLES = ("base", "val", "novel")
 GLYPH_SPLIT = (240, 60, 100)  # glyphs' 400 classes, in class order
+# Omniglot: the 964 background characters (the last 100 for validation), the 659 evaluation ones novel
+OMNIGLOT_SPLIT = (864, 100, 659)
 SMALL = 20  # below this many classes there is no validation class: half base, half novel
 
 
@@ -49,6 +52,8 @@ def class_split(dataset: ImageDataset) -> ClassSplit:
     n = dataset.num_classes
     if dataset.name == "glyphs" and n == sum(GLYPH_SPLIT):
         cuts = (GLYPH_SPLIT[0], GLYPH_SPLIT[0] + GLYPH_SPLIT[1])
+    elif dataset.name == "omniglot" and n == sum(OMNIGLOT_SPLIT):
+        cuts = (OMNIGLOT_SPLIT[0], OMNIGLOT_SPLIT[0] + OMNIGLOT_SPLIT[1])
     elif n < SMALL:
         cuts = (n // 2, n // 2)
     else:

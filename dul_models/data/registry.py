@@ -154,19 +154,19 @@ DATASETS: dict[str, DatasetSpec] = {
             _lazy(_SYNTHETIC, "load_shapes"),
         ),
         DatasetSpec(
-            "glyphs",
-            "Glyphs (Omniglot-like)",
-            True,
-            "8,000 generated 28×28 symbols: 400 classes × 20 hand-jittered copies (Omniglot's role, offline).",
-            _lazy("dul_models.data.glyphs", "load_glyphs"),
-        ),
-        DatasetSpec(
             "photos",
             "Photos (colour patches)",
             True,
             "4,096 colour 32×32 patches (3,276 train / 820 test) cut from 8 sample photos in scikit-image "
             "and scikit-learn; label = source photo.",
             _lazy("dul_models.data.photos", "load_photos"),
+        ),
+        DatasetSpec(
+            "glyphs",
+            "Glyphs (Omniglot-like)",
+            True,
+            "8,000 generated 28×28 symbols: 400 classes × 20 hand-jittered copies (Omniglot's role, offline).",
+            _lazy("dul_models.data.glyphs", "load_glyphs"),
         ),
         DatasetSpec(
             "mnist",
@@ -188,6 +188,13 @@ DATASETS: dict[str, DatasetSpec] = {
             False,
             "Kuzushiji-MNIST: cursive Japanese characters (60,000 / 10,000, 28×28); downloaded by torchvision.",
             _lazy(_DOWNLOADABLE, "load_torchvision", name="kmnist"),
+        ),
+        DatasetSpec(
+            "omniglot",
+            "Omniglot",
+            False,
+            "1,623 handwritten characters of 50 alphabets × 20 drawers, resized to 28×28; downloaded by torchvision.",
+            _lazy("dul_models.data.omniglot", "load_omniglot"),
         ),
         DatasetSpec(
             "cifar10",

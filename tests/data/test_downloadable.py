@@ -25,7 +25,8 @@ import pytest
 import torch
 import torchvision.datasets
 
-from dul_models.data import downloadable, get_dataset
+from dul_models.data import downloadable, get_dataset, omniglot
+from dul_models.data.registry import embedded_names
 from dul_models.errors import DatasetUnavailableError
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/"  # the discard port: nothing listens, the connection is refused
@@ -230,7 +231,8 @@ def test_blocked_network_is_one_clear_error(data_root: Path, monkeypatch: pytest
         message = str(caught.value)
         assert message.startswith(f"could not download {name!r} (no internet connection?): ")
         assert "Network is unreachable" in message
-        assert "Embedded datasets that need no download: mnist5k, digits, shapes, photos." in message
+        assert embedded_names()[:3] == ("mnist5k", "digits", "shapes")
+        assert f"Embedded datasets that need no download: {', '.join(embedded_names())}." in message
         assert f"place the torchvision files under {data_root.resolve() / 'torchvision'}" in message
         assert "Traceback" not in message and "\n" not in message
 
@@ -245,7 +247,7 @@ def test_real_offline_download_fails_fast(data_root: Path) -> None:
         pytest.skip("this machine is online; the real download would fetch 20 MB")
     started = time.perf_counter()
     with pytest.raises(
-        DatasetUnavailableError, match=r"could not download 'kmnist' .*mnist5k, digits, shapes, photos"
+        DatasetUnavailableError, match=r"could not download 'kmnist' .*mnist5k, digits, shapes"
     ):
         get_dataset("kmnist")
     assert time.perf_counter() - started < 15
@@ -261,3 +263,53 @@ def test_to_split_layouts() -> None:
     assert torch.equal(split.x[1, 2], torch.from_numpy(Fake.data[1, :, :, 2]))
     Fake.data = torch.zeros((2, 4, 4), dtype=torch.uint8)  # MNIST keeps (N, H, W) tensors
     assert downloadable._to_split(Fake()).x.shape == (2, 1, 4, 4)
+
+
+def _publish_omniglot(folder: Path, base_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serve a tiny Omniglot (3 background + 2 evaluation characters, 20 drawings each) in torchvision's zips."""
+    import zipfile
+
+    from PIL import Image
+
+    md5 = {}
+    for part, characters in (("images_background", 3), ("images_evaluation", 2)):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for c in range(characters):
+                for drawer in range(20):
+                    ink = np.full((105, 105), 255, dtype=np.uint8)
+                    ink[10 + 20 * c : 30 + 20 * c, 20 + drawer : 40 + drawer] = 0  # black strokes on white
+                    png = io.BytesIO()
+                    Image.fromarray(ink, mode="L").save(png, format="PNG")
+                    archive.writestr(
+                        f"{part}/Script_{part[7]}/character{c + 1:02d}/{drawer:02d}.png", png.getvalue()
+                    )
+        (folder / f"{part}.zip").write_bytes(buffer.getvalue())
+        md5[part] = hashlib.md5(buffer.getvalue()).hexdigest()
+    monkeypatch.setattr(torchvision.datasets.Omniglot, "download_url_prefix", base_url.rstrip("/"))
+    monkeypatch.setattr(torchvision.datasets.Omniglot, "zips_md5", md5)
+
+
+def test_omniglot_downloads_resizes_inverts_and_keeps_background_first(
+    server: tuple[Path, str], data_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, base_url = server
+    _publish_omniglot(folder, base_url, monkeypatch)
+    dataset = get_dataset("omniglot")
+    assert dataset.image_shape == (1, 28, 28) and dataset.num_classes == 5 and not dataset.embedded
+    assert len(dataset.train) == 5 * 15 and len(dataset.test) == 5 * 5
+    assert dataset.class_names[0].startswith("Script_b") and dataset.class_names[3].startswith("Script_e")
+    x = dataset.train.x.float()
+    assert x.mean() < 128  # inverted: a white pen on black, like every other set here
+    # on disk now (unpacked and cached): a load in a fresh process needs no network at all
+    monkeypatch.setattr(torchvision.datasets.Omniglot, "download_url_prefix", CLOSED_PORT_URL.rstrip("/"))
+    again = omniglot.load_omniglot(data_root.resolve())
+    assert torch.equal(again.train.x, dataset.train.x) and again.class_names == dataset.class_names
+
+
+def test_omniglot_offline_names_glyphs(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torchvision.datasets.Omniglot, "download_url_prefix", CLOSED_PORT_URL.rstrip("/"))
+    with pytest.raises(DatasetUnavailableError) as caught:
+        get_dataset("omniglot")
+    message = str(caught.value)
+    assert message.startswith("could not download 'omniglot'") and "glyphs" in message

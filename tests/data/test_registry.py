@@ -27,7 +27,18 @@ from dul_models.data import (
 )
 from dul_models.errors import ConfigError, DatasetUnavailableError
 
-ALL_NAMES = ["mnist5k", "digits", "shapes", "glyphs", "photos", "mnist", "fashion_mnist", "kmnist", "cifar10"]
+ALL_NAMES = [
+    "mnist5k",
+    "digits",
+    "shapes",
+    "photos",
+    "glyphs",
+    "mnist",
+    "fashion_mnist",
+    "kmnist",
+    "omniglot",
+    "cifar10",
+]
 
 
 def _split(n: int = 6, shape: tuple[int, int, int] = (1, 4, 4), factors: int | None = None) -> Split:
@@ -61,8 +72,8 @@ def test_list_datasets_order_and_kinds() -> None:
         "mnist5k",
         "digits",
         "shapes",
-        "glyphs",
         "photos",
+        "glyphs",
     ]
     assert all(isinstance(spec, DatasetSpec) and spec.title and spec.description for spec in specs)
     assert all(callable(spec.loader) for spec in specs)
