@@ -82,7 +82,11 @@ method = c2.selectbox(
 )
 role = c3.selectbox("Classes", ROLES[::-1], format_func=ROLE_TITLES.get, key="fs-role")
 c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
-way = c1.slider("N (classes per episode)", 2, 20, 5, key="fs-way")
+way = int(
+    c1.number_input(
+        "N (classes per episode)", 2, 100, 5, key="fs-way", help="At most the classes of the pool."
+    )
+)
 shot = c2.slider("K (supports per class)", 1, 10, 1, key="fs-shot")
 queries = c3.slider("Queries per class", 1, 15, 2, key="fs-queries", help="2 keeps the game below playable.")
 seed = int(c4.number_input("Episode seed", 0, 2**31 - 1, 0, key="fs-seed"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_opens_on_a_seeded_answered_episode(page):
 
 def test_answer_matches_the_library_and_follows_n_and_k(page):
     on_digits(page)
-    page.slider(key="fs-way").set_value(3).run()
+    page.number_input(key="fs-way").set_value(3).run()
     page.slider(key="fs-shot").set_value(2).run()
     no_exceptions(page)
     data = get_dataset("digits")
@@ -72,11 +73,11 @@ def test_answer_matches_the_library_and_follows_n_and_k(page):
 
 def test_a_bad_n_shows_one_error_and_the_page_stays_usable(page):
     on_digits(page)
-    page.slider(key="fs-way").set_value(6).run()
+    page.number_input(key="fs-way").set_value(6).run()
     no_exceptions(page)
     assert len(page.error) == 1 and "N = 6 ways, but this pool has only 5 classes" in page.error[0].value
     assert "Build a valid episode above" in texts(page)
-    page.slider(key="fs-way").set_value(4).run()
+    page.number_input(key="fs-way").set_value(4).run()
     no_exceptions(page)
     assert not page.error and metrics(page)["Episode"] == "4-way 1-shot"
 
@@ -154,3 +155,24 @@ def test_maml_steps_and_the_benchmark_with_maml(page, maml_run):
     assert any(b.label == "⬇ Benchmark table CSV" for b in page.get("download_button"))
     page.slider(key="fs-maml-step").set_value(0).run()  # the table stays after another rerun
     assert len(page.dataframe) == 1 and not page.error
+
+
+def test_meta_training_live_offers_the_run_as_the_encoder(page):
+    """ProtoNet meta-trained in the shared panel; "Show this run" makes it the page's encoder (a selectbox
+    that also offers the baselines, so not conftest's train_until_saved, which expects a sidebar picker)."""
+    on_digits(page)
+    page.number_input(key="fs-train-steps").set_value(10).run()
+    page.select_slider(key="fs-train-width").set_value(4).run()
+    page.button(key=state.train_button_key(KEY, "start")).click().run()
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(s.value.startswith("Saved run") for s in page.success):
+        time.sleep(0.5)
+        page.run()
+        no_exceptions(page)
+    assert "val_acc" in charts(page)  # the validation-episode accuracy, the panel's evaluation chart
+    use = next(b.key for b in page.button if b.key and b.key.startswith(state.train_button_key(KEY, "use-")))
+    page.button(key=use).click().run()
+    no_exceptions(page)
+    chosen = page.selectbox(key="fs-encoder").value
+    assert chosen.kind == "run" and chosen.run.startswith(os.environ["DUL_RUNS_DIR"])
+    assert page.selectbox(key="fs-method").value == "protonet" and not page.error
