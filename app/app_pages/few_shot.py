@@ -53,7 +53,7 @@ data = chosen_dataset()
 if name != "glyphs":
     st.caption(
         f"{name} has {data.num_classes} classes. For the real thing pick **glyphs** in the sidebar: 400 "
-        "drawn alphabets' letters, 240 base and 100 novel classes with 20 images each (Omniglot's role)."
+        "procedurally drawn classes (240 base, 60 validation, 100 novel) of 20 images each: Omniglot's role."
     )
 
 # --- Episode builder -------------------------------------------------------------------------------

@@ -188,7 +188,15 @@ def distance_heatmap(answer: EpisodeAnswer, labels: Sequence[str]) -> go.Figure:
     short = [lab.split(" · ")[0] for lab in labels]
     rows = [f"q{i + 1} (class {short[t]})" for i, t in enumerate(answer.truth)]
     columns = [f"class {s}" for s in short]
-    fig = go.Figure(go.Heatmap(z=values, x=columns, y=rows, colorscale="Viridis", colorbar={"title": unit}))
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=columns,
+            y=rows,
+            colorscale="Viridis",
+            colorbar={"title": {"text": unit, "side": "right"}},
+        )
+    )
     fig.add_scatter(
         x=[columns[p] for p in answer.predicted],
         y=rows,
@@ -199,7 +207,7 @@ def distance_heatmap(answer: EpisodeAnswer, labels: Sequence[str]) -> go.Figure:
         showlegend=False,
     )
     what = "Query × prototype distances" if answer.distances is not None else "Query × class probabilities"
-    fig.update_layout(title=f"{what} (mark: the solver's choice)", height=max(320, 22 * len(rows) + 120))
+    fig.update_layout(title=f"{what} (mark: the solver's choice)", height=max(460, 22 * len(rows) + 120))
     fig.update_xaxes(title="prototype (mean of the class's supports)", side="bottom")
     fig.update_yaxes(title="query (true class)", autorange="reversed")
     return fig
