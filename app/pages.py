@@ -114,6 +114,16 @@ PAGES: tuple[PageSpec, ...] = (
         "weak and strong views, a model's pseudo-labels (right and wrong), label propagation over any encoder "
         "in seconds, accuracy against the label budget per method, and FixMatch or Mean Teacher trained live.",
     ),
+    PageSpec(
+        "app_pages/few_shot.py",
+        "Few-shot",
+        "🎯",
+        "few-shot",
+        "Representations",
+        "Learn a class from one example: build N-way K-shot episodes of unseen classes (drawn or hand-picked), "
+        "play one against the model, see its decision regions and distances, slide through MAML's inner "
+        "steps, benchmark ProtoNet, matching, MAML and fine-tuning over 600 episodes, and meta-train live.",
+    ),
 )
 
 

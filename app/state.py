@@ -59,6 +59,13 @@ def select_run(page: str, role: str, path: str) -> None:
     st.session_state[run_key(page, role)] = str(path)
 
 
+def take_selected_run(page: str, role: str = "main") -> str | None:
+    """The run chosen for `role` (e.g. by the training panel's "Show this run"), handed over once: for a
+    page whose own widget holds the choice afterwards (the few-shot encoder picker also offers baselines)."""
+    value = st.session_state.pop(run_key(page, role), None)
+    return str(value) if value else None
+
+
 def remember_picked_run(page: str, role: str) -> None:
     """on_change of the picker: copy the widget's new value into the lasting key."""
     select_run(page, role, st.session_state[run_widget_key(page, role)])
@@ -87,3 +94,28 @@ def train_button_key(page: str, action: str) -> str:
 
 def jobs_seen_finished() -> set[str]:
     return st.session_state.setdefault(SEEN_FINISHED, set())
+
+
+# --- the few-shot page's choices that outlive its widgets -------------------------------------------
+
+FEW_SHOT_PICKS = "few-shot::picks"  # (dataset, pool role, class) → pool rows ticked as supports
+FEW_SHOT_PLAYED = "few-shot::played"  # episode token → the person's submitted answers
+FEW_SHOT_BENCHMARK = "few-shot::benchmark"  # the settings of the last benchmark run on the page
+
+
+def few_shot_picks() -> dict[tuple[str, str, int], list[int]]:
+    """Hand-picked supports per class: kept apart from the checkboxes, which Streamlit forgets whenever a
+    run does not draw them (random mode, another page)."""
+    return st.session_state.setdefault(FEW_SHOT_PICKS, {})
+
+
+def few_shot_played() -> dict[str, list[int | None]]:
+    return st.session_state.setdefault(FEW_SHOT_PLAYED, {})
+
+
+def few_shot_benchmark() -> tuple | None:
+    return st.session_state.get(FEW_SHOT_BENCHMARK)
+
+
+def set_few_shot_benchmark(settings: tuple) -> None:
+    st.session_state[FEW_SHOT_BENCHMARK] = settings

@@ -273,3 +273,13 @@ def decision_plane(
     lifted = pca.inverse_transform(grid).astype(np.float32)  # (R², D)
     regions = np.asarray(classify(lifted)).reshape(resolution, resolution)
     return {"coords": coords, "x": xs, "y": ys, "regions": regions}
+
+
+def prototype_coords(coords: np.ndarray, way: int, shot: int) -> np.ndarray:
+    """(N, 2) class means of the supports in a plane from `decision_plane` / `episode_regions`, whose
+    `coords` start with the N·K supports, class-major. The plane is a linear map (PCA), so the mean of the
+    projected supports is the projected prototype: the page draws the prototypes without the features."""
+    supports = np.asarray(coords)[: way * shot]
+    if supports.shape[0] != way * shot:
+        raise ConfigError(f"need {way * shot} support points (N·K) first, got {supports.shape[0]}")
+    return supports.reshape(way, shot, -1).mean(1)

@@ -88,7 +88,9 @@ class TrainingJob:
         self.dataset = get_dataset(dataset)
         config = dict(model_config or {}, image_shape=self.dataset.image_shape)
         self.model = build_model(get_family(family).name, config, seed=self.train_config.seed)
-        # a family's batch source checks the batch size against its own settings (MoCo's queue) eagerly
+        # a family's batch source checks the batch size against its own settings (MoCo's queue) eagerly;
+        # `prepare` first, as the Trainer does: the meta-learners' batches come from the dataset's class split
+        self.model.prepare(self.dataset)
         split = self.dataset.train
         self.model.batch_source(split.x, split.y, self.train_config.batch_size, torch.Generator())
         self.run_dir = run_dir or checkpoints.new_run_dir(family, dataset)

@@ -18,6 +18,7 @@ from dul_models.few_shot import (
     fit_heads,
     mean_ci95,
     player_score,
+    prototype_coords,
     query_targets,
 )
 
@@ -115,3 +116,15 @@ def test_player_score_counts_unanswered_as_wrong():
     with pytest.raises(ConfigError, match="one per query"):
         player_score([0], episode)
     assert math.isclose(player_score(truth, episode)["acc"], 1.0)
+
+
+def test_prototype_coords_are_the_class_means_of_the_supports_in_the_plane():
+    points = np.random.default_rng(0).normal(size=(3 * 2 + 4, 5)).astype(np.float32)  # N=3, K=2, then queries
+    plane = decision_plane(points, lambda grid: np.zeros(len(grid), dtype=int), resolution=4)
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=2, random_state=0).fit(points)
+    means = points[:6].reshape(3, 2, 5).mean(1)
+    assert np.allclose(prototype_coords(plane["coords"], 3, 2), pca.transform(means), atol=1e-4)
+    with pytest.raises(ConfigError, match="support points"):
+        prototype_coords(plane["coords"][:3], 3, 2)

@@ -75,3 +75,12 @@ def test_snapshot_carries_the_family_training_events(tmp_path):
         "autoencoder", "digits", {}, TrainConfig(steps=2, batch_size=16), run_dir=tmp_path / "ae"
     )
     assert plain.start().wait(timeout=120).events == []
+
+
+def test_a_meta_learner_trains_in_a_job(tmp_path):
+    """Episodic families draw their batches from the class split: the job prepares them before its checks."""
+    train = TrainConfig(steps=3, checkpoint_every=0, full_final_eval=False)
+    config = {"train_way": 3, "train_queries": 2, "width": 4}
+    snap = TrainingJob("protonet", "digits", config, train, run_dir=tmp_path / "run").start().wait(120)
+    assert snap.status == "done", snap.error
+    assert "val_acc" in load_run(tmp_path / "run").info.metrics

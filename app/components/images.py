@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 import torch
 
@@ -29,3 +31,11 @@ def image_grid(
             mime="image/png",
             key=key or f"dl-{download_name}",
         )
+
+
+def captioned_tiles(images: torch.Tensor, captions: Sequence[str], *, size: int = 72) -> None:
+    """One tile per (C, H, W) image in [0, 1], all of one size (pixels enlarged without blurring), each
+    with its own caption: for galleries where every image says something different (a label, a guess)."""
+    scale = max(1, round(size / images.shape[-1]))
+    tiles = [grid_array(image[None], nrow=1, scale=scale, padding=0) for image in images]
+    st.image(tiles, caption=list(captions), width=tiles[0].shape[1])

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from app.components.images import image_grid
+from app.components.images import captioned_tiles, image_grid
 from app.resources import semi_supervised as cached
 from dul_models.checkpoints import RunInfo
 from dul_models.data import ImageDataset, to_float
@@ -90,8 +90,6 @@ def _tiles(found: PseudoLabels, rows: np.ndarray, data: ImageDataset, keep: np.n
         st.caption("None in this pick.")
         return
     images = to_float(data.train.x[torch.as_tensor(rows[keep])])
-    scale = max(1, round(TILE / images.shape[-1]))
-    tiles = [grid_array(image[None], nrow=1, scale=scale, padding=0) for image in images]
     hidden = data.train.y.numpy()[rows[keep]]
     # confidence rounded down, so that 0.9496 (below τ = 0.95) never reads "0.95"
     captions = [
@@ -106,7 +104,7 @@ def _tiles(found: PseudoLabels, rows: np.ndarray, data: ImageDataset, keep: np.n
             strict=True,
         )
     ]
-    st.image(tiles, caption=captions, width=tiles[0].shape[1])
+    captioned_tiles(images, captions, size=TILE)
 
 
 def pseudo_label_gallery_view(

@@ -296,12 +296,34 @@ def check_semi_supervised(app: Driver) -> None:
     app.screenshot("semi-supervised-budget-chart")
 
 
+def check_few_shot(app: Driver) -> None:
+    """A new seeded episode is drawn and answered on the server (its regions and distances drawn), then
+    the game is submitted unanswered: the person's score (0 %) appears beside the model's."""
+    page = app.page
+    seed = page.locator(f'{MAIN} [data-testid="stNumberInput"]', has_text="Episode seed").locator("input")
+    before = seed.input_value()
+    button = page.locator(f"{MAIN} button", has_text="New episode")
+    button.scroll_into_view_if_needed()
+    app.act_and_wait("few-shot, drawing a new episode", button.click)
+    after = seed.input_value()
+    assert after == str(int(before) + 1), f"few-shot: the episode seed went {before!r} → {after!r}"
+    assert page.locator(PLOTLY_CHART, has_text="Query × prototype distances").count() == 1
+    submit = page.locator(f"{MAIN} button", has_text="Submit my answers")
+    submit.scroll_into_view_if_needed()
+    app.act_and_wait("few-shot, submitting the game", submit.click)
+    score = page.locator(f'{MAIN} [data-testid="stMetric"]', has_text="Your accuracy").first
+    assert score.locator('[data-testid="stMetricValue"]').inner_text() == "0%"
+    app.assert_healthy("few-shot, after a new episode and the game")
+    app.screenshot("few-shot-game")
+
+
 EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {
     "denoising": check_denoising,
     "embeddings": check_embeddings,
     "self-supervised": check_self_supervised,
     "clustering": check_clustering,
     "semi-supervised": check_semi_supervised,
+    "few-shot": check_few_shot,
 }
 
 
