@@ -74,4 +74,6 @@ class ConvDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.fc(z).view(-1, *self.start)  # (B, 2b, H/4, W/4)
+        if h.device.type == "cpu":  # oneDNN's channels-last kernels: transposed convs ran 2.5× faster,
+            h = h.contiguous(memory_format=torch.channels_last)  # a VAE decode 1.5× (bench_vae.py)
         return self.deconv(h)  # (B, C, H, W) logits

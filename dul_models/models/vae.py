@@ -43,6 +43,10 @@ class VAEConfig(ModelConfig):
     # β-TCVAE (Chen et al. 2018): 0 = off; > 0 weights the KL's total-correlation part by tc_beta instead
     # of beta, so the code is pushed towards independent dimensions without starving the reconstruction
     tc_beta: float = 0.0
+    # controlled capacity increase (Burgess et al. 2018): 0 = off; > 0: loss = recon + beta·|KL − C| with the
+    # target C growing linearly from 0 to capacity_nats over capacity_steps (beta then acts like their γ)
+    capacity_nats: float = 0.0
+    capacity_steps: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -59,6 +63,12 @@ class VAEConfig(ModelConfig):
             )
         if self.kl_warmup_steps < 0:
             raise ConfigError(f"kl_warmup_steps must be >= 0, got {self.kl_warmup_steps!r}")
+        if not self.capacity_nats >= 0 or self.capacity_steps < 0:
+            raise ConfigError("capacity_nats and capacity_steps must be >= 0 (capacity_nats = 0 = off)")
+        if self.capacity_nats and not self.capacity_steps:
+            raise ConfigError(
+                "capacity_steps must be >= 1 when capacity_nats > 0 (the steps C takes to grow)"
+            )
         if not self.tc_beta >= 0:
             raise ConfigError(f"tc_beta must be >= 0 (0 = off), got {self.tc_beta!r}")
         if not 0 <= self.depth <= MAX_DEPTH:
@@ -242,6 +252,10 @@ class VAE(DULModel):
         recon_nats, kl_nats = float(recon.detach()), float(kl.detach())
         metrics = {"recon": recon_nats, "kl": kl_nats, "neg_elbo": recon_nats + kl_nats}
         loss = recon + warm * self.config.beta * kl
+        if self.config.capacity_nats:  # Burgess et al.: hold the KL at a slowly growing capacity C
+            capacity = self.config.capacity_nats * min(1.0, self.steps_trained / self.config.capacity_steps)
+            loss = recon + self.config.beta * (kl - capacity).abs()
+            metrics["capacity"] = capacity
         if self.config.tc_beta:  # KL = MI + TC + dim-wise KL: move TC's weight from beta to tc_beta
             # before `prepare` the batch stands for the data: N only shifts the estimate by a constant
             size = self.train_size or x.shape[0]

@@ -76,3 +76,20 @@ def test_tc_beta_adds_the_weighted_total_correlation_to_the_loss():
     assert "tc" not in plain_metrics and float(plain) == pytest.approx(float(recon + kl), rel=1e-5)
     with pytest.raises(ConfigError, match="tc_beta"):
         VAEConfig(tc_beta=-1.0)
+
+
+def test_capacity_pulls_the_kl_towards_a_growing_target():
+    """Burgess et al.: loss = recon + β·|KL − C|, C = capacity_nats · min(1, step / capacity_steps)."""
+    torch.manual_seed(0)
+    config = VAEConfig(image_shape=(1, 8, 8), latent_dim=3, base_channels=4, beta=10.0)
+    config.capacity_nats, config.capacity_steps = 20.0, 4
+    model = VAE(config).train()
+    x, y = torch.rand(8, 1, 8, 8), torch.zeros(8, dtype=torch.long)
+    model.steps_trained = 1  # the loss counts this step first: C = 20 · 2 / 4
+    torch.manual_seed(1)
+    loss, metrics = model.loss(Batch(x=x, y=y))
+    assert metrics["capacity"] == 10.0
+    expected = metrics["recon"] + 10.0 * abs(metrics["kl"] - 10.0)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ConfigError, match="capacity_steps"):
+        VAEConfig(capacity_nats=5.0)
