@@ -154,20 +154,20 @@ DATASETS: dict[str, DatasetSpec] = {
             _lazy(_SYNTHETIC, "load_shapes"),
         ),
         DatasetSpec(
-            "shapes-dense",
-            "Shapes, dense grid (dSprites-like)",
-            True,
-            "73,728 generated 28×28 shapes on a finer grid of the same factors (6 scales, 16 rotations, "
-            "16×16 positions): enough images for a β-VAE to disentangle them.",
-            _lazy(_SYNTHETIC, "load_shapes", grid="dense"),
-        ),
-        DatasetSpec(
             "photos",
             "Photos (colour patches)",
             True,
             "4,096 colour 32×32 patches (3,276 train / 820 test) cut from 8 sample photos in scikit-image "
             "and scikit-learn; label = source photo.",
             _lazy("dul_models.data.photos", "load_photos"),
+        ),
+        DatasetSpec(
+            "shapes-dense",
+            "Shapes, dense grid (dSprites-like)",
+            True,
+            "73,728 generated 28×28 shapes on a finer grid of the same factors (6 scales, 16 rotations, "
+            "16×16 positions): enough images for a β-VAE to disentangle them.",
+            _lazy(_SYNTHETIC, "load_shapes", grid="dense"),
         ),
         DatasetSpec(
             "mnist",

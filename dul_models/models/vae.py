@@ -20,8 +20,9 @@ import torch
 import torch.nn.functional as F
 
 from dul_models.errors import ConfigError
-from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
+from dul_models.models.base import Batch, DULModel, ModelConfig
 from dul_models.models.blocks import ConvDecoder, ConvEncoder
+from dul_models.models.vae_recipes import RECIPES
 from dul_models.models.vae_terms import gaussian_kl, iwae_bound, total_correlation
 
 LIKELIHOODS = ("bernoulli", "continuous_bernoulli")
@@ -75,13 +76,6 @@ class VAEConfig(ModelConfig):
             raise ConfigError(f"depth must be an integer in 0…{MAX_DEPTH}, got {self.depth!r}")
 
 
-def _recipe(name: str, dataset: str, title: str, model_config: dict, **train: Any) -> Recipe:
-    train = {"eval_every": 500, "seed": 0, **train}
-    return Recipe(
-        name=name, family="vae", dataset=dataset, title=title, model_config=model_config, train=train
-    )
-
-
 class VAE(DULModel):
     """x → encoder → (μ, log σ²) → z = μ + σ·ε → decoder → logits of p(x|z)."""
 
@@ -93,43 +87,7 @@ class VAE(DULModel):
     )
     tiny_config = {"latent_dim": 3, "base_channels": 4}
     evaluators = ("mig",)  # built only on sets with known factors (shapes): MIG beside the likelihood
-    recipes = (
-        # the final evaluation is the published protocol: IWAE with k = 1000 on the whole test split. The
-        # shallow blocks reached 99.4 nats (60 epochs, constant lr); one residual block per resolution each
-        # way and a cosine lr decay are what bring it under 95
-        _recipe(
-            "vae-mnist5k-z16",
-            "mnist5k",
-            "VAE, 16-D latent (Bernoulli, β = 1)",
-            {"latent_dim": 16, "depth": 1},
-            epochs=150,
-            lr_schedule="cosine",
-        ),
-        _recipe(
-            "vae-mnist5k-z2",
-            "mnist5k",
-            "VAE, 2-D latent (for the manifold)",
-            {"latent_dim": 2},
-            epochs=40,
-            full_final_eval=False,
-        ),
-        _recipe(  # IWAE k = 50 at the end: the shapes runs are for disentanglement, not likelihood
-            "vae-shapes-beta1",
-            "shapes",
-            "VAE on shapes (β = 1)",
-            {"latent_dim": 10, "beta": 1.0},
-            epochs=80,
-            full_final_eval=False,
-        ),
-        _recipe(
-            "vae-shapes-beta4",
-            "shapes",
-            "β-VAE on shapes (β = 4)",
-            {"latent_dim": 10, "beta": 4.0},
-            epochs=80,
-            full_final_eval=False,
-        ),
-    )
+    recipes = RECIPES  # vae_recipes.py: the bundled runs, and the live defaults the page starts from
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)

@@ -27,7 +27,17 @@ from dul_models.data import (
 )
 from dul_models.errors import ConfigError, DatasetUnavailableError
 
-ALL_NAMES = ["mnist5k", "digits", "shapes", "photos", "mnist", "fashion_mnist", "kmnist", "cifar10"]
+ALL_NAMES = [
+    "mnist5k",
+    "digits",
+    "shapes",
+    "photos",
+    "shapes-dense",
+    "mnist",
+    "fashion_mnist",
+    "kmnist",
+    "cifar10",
+]
 
 
 def _split(n: int = 6, shape: tuple[int, int, int] = (1, 4, 4), factors: int | None = None) -> Split:
@@ -57,7 +67,13 @@ def _dataset(**changes: object) -> ImageDataset:
 def test_list_datasets_order_and_kinds() -> None:
     specs = list_datasets()
     assert [spec.name for spec in specs] == ALL_NAMES
-    assert [spec.name for spec in specs if spec.embedded] == ["mnist5k", "digits", "shapes", "photos"]
+    assert [spec.name for spec in specs if spec.embedded] == [
+        "mnist5k",
+        "digits",
+        "shapes",
+        "photos",
+        "shapes-dense",
+    ]
     assert all(isinstance(spec, DatasetSpec) and spec.title and spec.description for spec in specs)
     assert all(callable(spec.loader) for spec in specs)
     assert DEFAULT_DATASET == "mnist5k" and DEFAULT_DATASET in registry.DATASETS
