@@ -14,6 +14,7 @@ from dul_models.encoders import (
     encode_images,
     export_bytes,
     features,
+    image_split,
     list_encoders,
     parse_encoder,
     random_encoder,
@@ -66,6 +67,19 @@ def test_baseline_features(digits):
     assert np.allclose(encode_images(EncoderSpec("pca"), digits, digits.test.x[:5]), pca[:5], atol=1e-5)
     with pytest.raises(ConfigError, match=r"shaped \(1, 8, 8\)"):
         encode_images(EncoderSpec("pixels"), digits, torch.rand(2, 1, 28, 28))
+
+
+def test_all_images_are_the_training_rows_then_the_test_rows(digits):
+    every = image_split(digits, "all")
+    assert len(every) == len(digits.train) + len(digits.test)
+    assert torch.equal(every.y, torch.cat([digits.train.y, digits.test.y]))
+    assert image_split(digits, "all") is every  # built once per dataset, shared
+    for kind in ("pixels", "pca"):
+        spec = EncoderSpec(kind)
+        parts = [features(spec, digits, split) for split in ("train", "test")]
+        assert np.allclose(features(spec, digits, "all"), np.concatenate(parts), atol=1e-5)
+    with pytest.raises(ConfigError, match="test, train, all"):
+        image_split(digits, "every")
 
 
 def test_run_features_are_the_models_embedding(digits, mnist5k, tmp_path):
