@@ -176,6 +176,13 @@ def encode_images(
     return embed_in_chunks(model.embed, x, target)
 
 
+def export_file_names(fmt: str, stem: str = "features") -> list[str]:
+    """The files `export_bytes(fmt, ..., stem)` writes, known before any is written (for deferred downloads)."""
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"unknown export format {fmt!r}; choose from: {', '.join(EXPORT_FORMATS)}")
+    return [f"{stem}{fmt}", *([f"{stem}-metadata.tsv"] if fmt == ".tsv" else [])]
+
+
 def export_bytes(
     fmt: str, vectors: np.ndarray, labels: np.ndarray, stem: str = "features"
 ) -> dict[str, bytes]:

@@ -13,6 +13,7 @@ from dul_models.encoders import (
     EncoderSpec,
     encode_images,
     export_bytes,
+    export_file_names,
     features,
     image_split,
     list_encoders,
@@ -109,6 +110,8 @@ def test_export_formats_round_trip():
     tsv = export_bytes(".tsv", vectors, labels, stem="e")
     assert tsv["e.tsv"].decode().splitlines() == ["0\t0.25", "0.5\t0.75", "1\t1.25"]
     assert tsv["e-metadata.tsv"].decode().splitlines() == ["index\tlabel", "0\t7", "1\t1", "2\t7"]
+    for fmt in (".npz", ".csv", ".tsv"):  # the names a deferred download button shows before writing
+        assert export_file_names(fmt, "e") == list(export_bytes(fmt, vectors, labels, stem="e"))
     with pytest.raises(ConfigError, match=".npz, .csv, .tsv"):
         export_bytes(".json", vectors, labels)
 
