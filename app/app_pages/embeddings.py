@@ -11,7 +11,7 @@ import torch
 
 from app import resources, state
 from app.components.charts import WEBGL_ABOVE, placement_chart, scatter_3d
-from app.components.embedding_map import embedding_map
+from app.components.embedding_map import embedding_map, selected_rows
 from app.components.images import image_grid
 from app.components.probe_table import probe_table
 from app.components.sidebar import chosen_dataset
@@ -50,7 +50,7 @@ st.markdown(
 name, device = state.dataset_name(), state.device_name()
 data = chosen_dataset()
 specs = list_encoders(name)
-label_of = {spec: spec.label for spec in specs}
+label_of = {spec: cached.encoder_label(spec) for spec in specs}
 first_run = next((s for s in specs if s.kind == "run"), specs[0])
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
@@ -144,16 +144,9 @@ def draw(spec: EncoderSpec, key: str, linked: list[int]) -> list[int] | None:
         color=colour,
         color_title=colour_title,
         file_stem=f"{name}-{split}-{spec.kind}-{method}",
-        encoder=spec.label,
+        encoder=label_of[spec],
         webgl=webgl,
     )
-
-
-def selection(key: str) -> list[int]:
-    """The rows selected on a map (a selection made on another choice of images is dropped)."""
-    event = st.session_state.get(key) or {}
-    rows = {int(p["customdata"][0]) for p in (event.get("selection") or {}).get("points", [])}
-    return sorted(r for r in rows if r < len(labels))
 
 
 def export_file(fmt: str, file_name: str, vectors: np.ndarray, labels: np.ndarray, stem: str) -> bytes:
@@ -180,11 +173,10 @@ if method == "tsne" and len(labels) > TSNE_CPU_LIMIT:  # refused by the library;
     selected = None
 elif compare:
     left, right = st.columns(2)
-    linked_a, linked_b = selection(MAPS[1]), selection(MAPS[0])
-    with left:
-        selected = draw(spec_a, MAPS[0], linked_a)
-    with right:
-        draw(spec_b, MAPS[1], linked_b)
+    with left:  # the second map's selection marks the first; the first's (drawn, so known) marks the second
+        selected = draw(spec_a, MAPS[0], selected_rows(st.session_state.get(MAPS[1]), len(labels)))
+    with right:  # (reading session_state copies a selection: 10,000 points took 0.5 s a copy)
+        draw(spec_b, MAPS[1], selected or [])
     st.caption(
         "Linked selection: the points you select on one map are marked on the other, so you see whether the "
         "same images stay together under the other encoder. Double-click a map to clear its selection."
@@ -192,8 +184,15 @@ elif compare:
 else:
     selected = draw(spec_a, MAPS[0], [])
 
-if selected is not None and dims == 2:
-    with st.expander(f"Image map: the {what} drawn at their places on the first map"):
+image_map_box = None
+if selected is not None and dims == 2:  # drawn only while open: a 1,600 px picture on every rerun cost time
+    image_map_box = st.expander(
+        f"Image map: the {what} drawn at their places on the first map",
+        key="emb-image-map",
+        on_change="rerun",
+    )
+if image_map_box is not None and image_map_box.open:
+    with image_map_box:
         try:
             picture, drawn = cached.image_map(spec_a, name, split, device, method, params)
         except DULError as exc:
@@ -209,7 +208,10 @@ if selected is not None and dims == 2:
                 caption=f"{label_of[spec_a]} · {METHOD[method]} · x right, y up · {shown} {what}",
                 width="stretch",
             )
-            st.download_button("⬇ Image map PNG", png_bytes(picture), f"{name}-image-map.png", "image/png")
+            picture_png = partial(png_bytes, picture)  # encoded on click
+            st.download_button(
+                "⬇ Image map PNG", picture_png, f"{name}-image-map.png", "image/png", on_click="ignore"
+            )
 
 st.header("Nearest neighbours")
 n1, n2 = st.columns([1, 3])

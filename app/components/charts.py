@@ -74,7 +74,7 @@ def embedding_scatter(
         return dict(
             x=coords[keep, 0],
             y=coords[keep, 1],
-            customdata=rows[keep, None],  # (n, 1) int32: base64 in the JSON, [row] in a selection
+            customdata=rows[keep, None],  # (n, 1) int32: base64 in the JSON; {"0": row} in a selection
             hovertext=None if texts is None else texts[keep],
             hovertemplate=template,
             mode="markers",

@@ -7,7 +7,7 @@ the selection can be downloaded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 
 import numpy as np
@@ -20,6 +20,25 @@ from app.components.images import image_grid
 from dul_models.data.gallery import UNLABELLED, label_counts
 
 GALLERY_SIZE = 64  # selected images shown (and in the PNG)
+# WebGL canvases at the screen's resolution, not plotly's default of twice it: four times fewer pixels to
+# fill where WebGL runs on the CPU (SwiftShader in headless Chromium); points stay 5 px either way.
+CHART_CONFIG = {"plotGlPixelRatio": 1}
+
+
+def selected_rows(event: Mapping | None, n: int) -> list[int]:
+    """The global rows (custom_data[0]) of a chart's selection event, sorted, those below `n` only (a
+    selection made on a map of other images is dropped). A point's custom_data arrives as a list, or, from
+    a NumPy array sent as a typed array, as an object {"0": row}."""
+    rows = set()
+    for point in ((event or {}).get("selection") or {}).get("points", []):
+        data = point.get("customdata")
+        if isinstance(data, Mapping):
+            data = data.get("0", data.get(0))
+        elif isinstance(data, (list, tuple)):
+            data = data[0] if data else None
+        if data is not None:
+            rows.add(int(data))
+    return sorted(r for r in rows if 0 <= r < n)
 
 
 def embedding_map(
@@ -66,11 +85,11 @@ def embedding_map(
         title=title,
         webgl=webgl,
     )
-    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode=("box", "lasso"))
+    event = st.plotly_chart(
+        fig, key=key, on_select="rerun", selection_mode=("box", "lasso"), config=CHART_CONFIG
+    )
     drawn = (event.get("selection") or {}) if event else {}
-    points = drawn.get("points", [])
-    rows = {int(p["customdata"][0]) for p in points if p.get("customdata")}
-    chosen = sorted(r for r in rows if r < len(coords))  # a selection made on other images is dropped
+    chosen = selected_rows(event, len(coords))
     frame = pd.DataFrame(
         {
             "index": np.arange(len(coords)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 import torch
 
@@ -22,10 +24,15 @@ def image_grid(
     if caption:
         st.caption(caption)
     if download_name:
-        st.download_button(
+        st.download_button(  # encoded when pressed, not on every rerun (a PNG encode is tens of ms)
             "⬇ PNG",
-            png_bytes(grid_array(images, nrow=nrow)),
+            partial(_grid_png, images, nrow),
             file_name=download_name,
             mime="image/png",
             key=key or f"dl-{download_name}",
+            on_click="ignore",
         )
+
+
+def _grid_png(images: torch.Tensor, nrow: int) -> bytes:
+    return png_bytes(grid_array(images, nrow=nrow))

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from app import state
+from app.components.embedding_map import selected_rows
 from dul_models.checkpoints import bundled_dir, runs_dir
 from dul_models.data import get_dataset
 from dul_models.data.gallery import label_counts
@@ -173,3 +174,15 @@ def test_tsne_of_too_many_points_warns_with_the_time_and_offers_umap(page, monke
     assert page.button(key="emb-use-umap").label == "Use UMAP instead"
     assert not page.get("plotly_chart")  # no maps drawn; the rest of the page still works
     assert "cosine similarity:" in texts(page)
+
+
+def test_selected_rows_reads_every_form_of_custom_data():
+    """A browser sends a typed-array row as {"0": row}; AppTest and older charts send lists."""
+    points = [
+        {"customdata": {"0": 5}},
+        {"customdata": [3, "label 1"]},
+        {"customdata": 9},
+        {"customdata": [5]},
+    ]
+    assert selected_rows({"selection": {"points": points}}, n=9) == [3, 5]  # row 9 is past this map's end
+    assert selected_rows(None, n=9) == [] and selected_rows({"selection": None}, n=9) == []
