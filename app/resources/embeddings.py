@@ -103,7 +103,10 @@ def projection(
         if method == "umap"
         else ""
     )
-    text = f"{method.upper()} of {n:,} points: about {estimated_seconds(method, n):.0f} s{compile_note}…"
+    kept = "; the map is kept on disk, so this happens once" if method != "pca" else ""
+    text = (
+        f"{method.upper()} of {n:,} points: about {estimated_seconds(method, n):.0f} s{compile_note}{kept}…"
+    )
     with st.spinner(text):
         return _projection(spec, dataset_name, split, device, method, dims, params, _stamp(spec))
 
