@@ -35,7 +35,11 @@ def bundled(name: str) -> EncoderSpec | None:
 
 def best_self_supervised(dataset, pool, episodes) -> EncoderSpec | None:
     """The self-supervised run whose features answer these episodes best with ProtoNet's rule."""
-    runs = [EncoderSpec("run", str(r.path)) for r in list_runs(dataset=dataset.name) if r.family in SELF_SUPERVISED]
+    runs = [
+        EncoderSpec("run", str(r.path))
+        for r in list_runs(dataset=dataset.name)
+        if r.family in SELF_SUPERVISED
+    ]
     scored = [(make_solver(s, dataset, "protonet", pool=pool).evaluate(episodes).acc, s) for s in runs]
     return max(scored, key=lambda pair: pair[0])[1] if scored else None
 

@@ -58,6 +58,22 @@ def _progress_callback(total: int):
     return callback
 
 
+def _progress_bars():
+    """A `dul_models.progress` listener: one tqdm bar per task on stderr, so stdout stays clean for --json."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def listener(what: str, done: int, total: int) -> None:
+        if what not in bars:
+            bars[what] = tqdm(total=total, desc=what, dynamic_ncols=True, file=sys.stderr)
+        bars[what].update(done - bars[what].n)
+        if done >= total:
+            bars.pop(what).close()
+
+    return listener
+
+
 def cmd_datasets(args: argparse.Namespace) -> int:
     from dul_models.data import list_datasets
 
@@ -107,6 +123,7 @@ def evaluate_run(
     from dul_models.data import get_dataset, to_float
     from dul_models.devices import eval_mode, pick_device
     from dul_models.evaluators import build_evaluators
+    from dul_models.progress import report
 
     target = pick_device(device)
     loaded = load_run(run_dir, device=target)
@@ -115,11 +132,14 @@ def evaluate_run(
     evaluators = build_evaluators(loaded.model, dataset, target)
     options = dict(options or {})
     routed = [{k: options.pop(k) for k in list(options) if k in e.options} for e in evaluators]
+    stage = f"evaluating {loaded.info.name}"  # progress: the family's metrics, then each evaluator
     with eval_mode(loaded.model):
         loaded.model.prepare(dataset)
         metrics = loaded.model.evaluate(x, y, quick=quick, **options)  # rejects options nobody took
-        for evaluator, own in zip(evaluators, routed, strict=True):
+        report(stage, 1, 1 + len(evaluators))
+        for done, (evaluator, own) in enumerate(zip(evaluators, routed, strict=True), start=2):
             metrics.update(evaluator(loaded.model, x, y, quick=quick, **own))
+            report(stage, done, 1 + len(evaluators))
     return {
         "run": str(loaded.info.path),
         "family": loaded.info.family,
@@ -141,16 +161,18 @@ def _number(value: str) -> int | float | str:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from dul_models.devices import configure_threads
+    from dul_models.devices import batch_thread_count, configure_threads
+    from dul_models.progress import reporting
 
-    configure_threads()
+    configure_threads(batch_thread_count())
     options = {}
     for pair in args.set or []:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ConfigError(f"--set expects key=value, got {pair!r}")
         options[key] = _number(value)
-    result = evaluate_run(Path(args.run_dir), args.device, quick=args.quick, options=options)
+    with reporting(_progress_bars()):
+        result = evaluate_run(Path(args.run_dir), args.device, quick=args.quick, options=options)
     print_result(result, args.json)
     return 0
 
@@ -186,10 +208,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_bundle(args: argparse.Namespace) -> int:
     from dul_models.bundled import build_bundled
     from dul_models.devices import configure_threads
+    from dul_models.progress import reporting
 
     configure_threads()
-    for path in build_bundled(args.names or None):
-        print(path)
+    with reporting(_progress_bars()):  # training steps, final evaluations, one bar each on stderr
+        for path in build_bundled(args.names or None):
+            print(path)
     return 0
 
 

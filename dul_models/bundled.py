@@ -18,6 +18,7 @@ from dul_models.devices import pick_device
 from dul_models.errors import ConfigError
 from dul_models.evaluators import build_evaluators
 from dul_models.models import FAMILIES, Recipe, build_model, config_from_dict
+from dul_models.progress import report
 from dul_models.training import TrainConfig, Trainer
 
 MANIFEST = "MANIFEST.json"
@@ -90,7 +91,7 @@ def build_bundled(
             train,
             run_dir=run_dir,
             title=recipe.title,
-            callbacks=callbacks or [],
+            callbacks=[*(callbacks or []), _report_steps(f"training {recipe.name}")],
             evaluators=build_evaluators(model, dataset, pick_device(train.device)),
             allow_bundled=True,
         )
@@ -98,6 +99,16 @@ def build_bundled(
         written.append(run_dir)
     write_manifest()
     return written
+
+
+def _report_steps(what: str) -> Callable[[Trainer, str], None]:
+    """A Trainer callback passing the step count to `dul_models.progress` (the CLI draws a bar)."""
+
+    def callback(trainer: Trainer, event: str) -> None:
+        if event == "log":
+            report(what, trainer.step, trainer.total_steps)
+
+    return callback
 
 
 def _sha256(path: Path) -> str:

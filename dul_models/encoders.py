@@ -18,7 +18,7 @@ import torch
 
 from dul_models.checkpoints import atomic_write_bytes, list_runs, load_run, read_run_info
 from dul_models.data import ImageDataset, to_float
-from dul_models.data.registry import SPLIT_NAMES
+from dul_models.data.registry import SPLIT_NAMES, Split
 from dul_models.devices import eval_mode, pick_device
 from dul_models.errors import ConfigError, DULError
 from dul_models.models import DULModel, get_family
@@ -29,6 +29,9 @@ PCA_COMPONENTS = 50  # the usual pixel baseline: keeps ~80 % of MNIST's variance
 RANDOM_SEED, RANDOM_WIDTH = 0, 16  # the untrained backbone, at the families' default size
 CHUNK = 500  # images per forward pass: bounded memory on any device
 EXPORT_FORMATS = (".npz", ".csv", ".tsv")
+# The images a map can show: the test split (small, the default), the training split, or every image ("all":
+# the training split, then the test split, so that a 60,000 + 10,000 dataset gives one 70,000-point map).
+IMAGE_SPLITS = ("test", "train", "all")
 
 
 @dataclass(frozen=True)
@@ -112,9 +115,22 @@ def extract_features(model: DULModel, x: torch.Tensor, batch_size: int = CHUNK) 
         return embed_in_chunks(model.embed, x, model.device, batch_size)
 
 
-def _split(dataset: ImageDataset, split: str):
+@functools.lru_cache(maxsize=2)
+def _all_images(dataset: ImageDataset) -> Split:
+    train, test = dataset.train, dataset.test
+    factors = None if train.factors is None else torch.cat([train.factors, test.factors])
+    return Split(torch.cat([train.x, test.x]), torch.cat([train.y, test.y]), factors)
+
+
+def image_split(dataset: ImageDataset, split: str) -> Split:
+    """The images a map shows: "train", "test", or "all" (train then test; row len(train) + i is test row i).
+
+    "all" is built once per dataset (datasets are cached objects, hashed by identity) and shared: read-only.
+    """
+    if split == "all":
+        return _all_images(dataset)
     if split not in SPLIT_NAMES:
-        raise ConfigError(f"unknown split {split!r}; choose from: {', '.join(SPLIT_NAMES)}")
+        raise ConfigError(f"unknown split {split!r}; choose from: {', '.join(IMAGE_SPLITS)}")
     return getattr(dataset, split)
 
 
@@ -125,8 +141,9 @@ def _pixels(x: torch.Tensor) -> np.ndarray:
 def features(
     spec: EncoderSpec, dataset: ImageDataset, split: str, device: str | torch.device = "cpu"
 ) -> np.ndarray:
-    """(N, D) float32 features of one split of a dataset under an encoder (rows in the split's order)."""
-    return encode_images(spec, dataset, _split(dataset, split).x, device)
+    """(N, D) float32 features of one split of a dataset under an encoder (rows in the split's order);
+    `split` may also be "all" (the training rows, then the test rows), for a map of every image."""
+    return encode_images(spec, dataset, image_split(dataset, split).x, device)
 
 
 def encode_images(
@@ -157,6 +174,13 @@ def encode_images(
         )
     model = load_run(info.path, device=target).model
     return embed_in_chunks(model.embed, x, target)
+
+
+def export_file_names(fmt: str, stem: str = "features") -> list[str]:
+    """The files `export_bytes(fmt, ..., stem)` writes, known before any is written (for deferred downloads)."""
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"unknown export format {fmt!r}; choose from: {', '.join(EXPORT_FORMATS)}")
+    return [f"{stem}{fmt}", *([f"{stem}-metadata.tsv"] if fmt == ".tsv" else [])]
 
 
 def export_bytes(

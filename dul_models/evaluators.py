@@ -153,8 +153,13 @@ def build_evaluators(model: DULModel, dataset: ImageDataset, device: torch.devic
         elif name == "linear_probe":
             if dataset.has_labels:
                 built.append(LinearProbe(dataset.train.x, dataset.train.y))
+        elif name == "mig":  # disentanglement, on sets drawn from known factors only
+            if dataset.test.factors is not None:
+                from dul_models.latent_space import MIGMonitor
+
+                built.append(MIGMonitor(dataset.test.factors, dataset.factor_names))
         else:
             raise ConfigError(
-                f"unknown evaluator {name!r} asked for by {model.family}; known: sample_quality, knn, linear_probe"
+                f"unknown evaluator {name!r} asked for by {model.family}; known: sample_quality, knn, linear_probe, mig"
             )
     return built

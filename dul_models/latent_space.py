@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -181,3 +182,59 @@ def mig_on_dataset(model, dataset, split: str = "test", bins: int = 20) -> MIGRe
         )
     means = extract_features(model, part.x)  # (N, latent_dim) posterior means, in eval mode
     return mutual_information_gap(means, part.factors.numpy(), dataset.factor_names, bins=bins)
+
+
+LABEL_MIN_SHARE = 0.1  # a latent names a factor only if it holds ≥ 10 % of that factor's entropy
+
+
+def latent_factors(result: MIGResult, factor_names: Sequence[str]) -> list[tuple[str | None, float]]:
+    """For each latent: the factor it shares most information with, as a share of that factor's entropy.
+
+    This is what a traversal row of that latent should visibly move; None when no factor reaches
+    `LABEL_MIN_SHARE` (an inactive or mixed latent). Factors without entropy are left out.
+    """
+    named = [k for k, name in enumerate(factor_names) if name in result.factor_entropy]
+    labels: list[tuple[str | None, float]] = []
+    for row in result.mutual_information:
+        shares = [(row[k] / result.factor_entropy[factor_names[k]], factor_names[k]) for k in named]
+        share, name = max(shares)
+        labels.append((name if share >= LABEL_MIN_SHARE else None, float(share)))
+    return labels
+
+
+def mig_metrics(result: MIGResult, factor_names: Sequence[str]) -> dict[str, Any]:
+    """MIG as plain data for metrics.json, `eval --json` and the page."""
+    labels = latent_factors(result, factor_names)
+    return {
+        "mig": result.mig,
+        "mig_per_factor": {k: round(v, 5) for k, v in result.per_factor.items()},
+        "mig_best_latent": result.best_latent,
+        "latent_factor": [name for name, _ in labels],
+        "latent_factor_share": [round(share, 4) for _, share in labels],
+    }
+
+
+class MIGMonitor:
+    """The `mig` evaluator: MIG of the posterior means against the test split's known factors.
+
+    The Trainer and `eval` hand evaluators the first N test images, so the factors of those N rows are
+    taken in order; it is built only for datasets with factors (`shapes`, `shapes-dense`).
+    """
+
+    name = "mig"
+    options = ("mig_bins",)
+
+    def __init__(self, factors: torch.Tensor, factor_names: Sequence[str]) -> None:
+        self.factors, self.factor_names = factors.cpu().numpy(), tuple(factor_names)
+
+    def __call__(
+        self, model, x: torch.Tensor, y: torch.Tensor, *, quick: bool, **options: Any
+    ) -> dict[str, Any]:
+        if x.shape[0] > len(self.factors):
+            raise ConfigError(f"{x.shape[0]} images but factors for only {len(self.factors)}")
+        bins = int(options.get("mig_bins", 20))
+        means = torch.cat([model.embed(x[s : s + 500]).float() for s in range(0, x.shape[0], 500)])
+        result = mutual_information_gap(
+            means.cpu().numpy(), self.factors[: x.shape[0]], self.factor_names, bins=bins
+        )
+        return mig_metrics(result, self.factor_names)

@@ -13,7 +13,9 @@ from dul_models.encoders import (
     EncoderSpec,
     encode_images,
     export_bytes,
+    export_file_names,
     features,
+    image_split,
     list_encoders,
     parse_encoder,
     random_encoder,
@@ -68,6 +70,19 @@ def test_baseline_features(digits):
         encode_images(EncoderSpec("pixels"), digits, torch.rand(2, 1, 28, 28))
 
 
+def test_all_images_are_the_training_rows_then_the_test_rows(digits):
+    every = image_split(digits, "all")
+    assert len(every) == len(digits.train) + len(digits.test)
+    assert torch.equal(every.y, torch.cat([digits.train.y, digits.test.y]))
+    assert image_split(digits, "all") is every  # built once per dataset, shared
+    for kind in ("pixels", "pca"):
+        spec = EncoderSpec(kind)
+        parts = [features(spec, digits, split) for split in ("train", "test")]
+        assert np.allclose(features(spec, digits, "all"), np.concatenate(parts), atol=1e-5)
+    with pytest.raises(ConfigError, match="test, train, all"):
+        image_split(digits, "every")
+
+
 def test_run_features_are_the_models_embedding(digits, mnist5k, tmp_path):
     model = build_model(
         "vae", {"image_shape": digits.image_shape, "latent_dim": 3, "base_channels": 4}, seed=0
@@ -95,6 +110,8 @@ def test_export_formats_round_trip():
     tsv = export_bytes(".tsv", vectors, labels, stem="e")
     assert tsv["e.tsv"].decode().splitlines() == ["0\t0.25", "0.5\t0.75", "1\t1.25"]
     assert tsv["e-metadata.tsv"].decode().splitlines() == ["index\tlabel", "0\t7", "1\t1", "2\t7"]
+    for fmt in (".npz", ".csv", ".tsv"):  # the names a deferred download button shows before writing
+        assert export_file_names(fmt, "e") == list(export_bytes(fmt, vectors, labels, stem="e"))
     with pytest.raises(ConfigError, match=".npz, .csv, .tsv"):
         export_bytes(".json", vectors, labels)
 

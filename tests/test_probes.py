@@ -145,3 +145,10 @@ def test_neighbours_of_a_row_leave_the_row_out():
     assert idx.tolist() == [3, 1] and sims[0] > sims[1] and 0 not in idx
     with pytest.raises(ConfigError, match="row must be in 0..3"):
         neighbours_of_row(bank, 4, 1)
+    bank = np.random.default_rng(0).normal(size=(50, 8)).astype(np.float32)  # agrees with the kNN index
+    for row in (0, 17, 49):
+        idx, sims = neighbours_of_row(bank, row, 5)
+        others = np.delete(np.arange(50), row)
+        ref_idx, ref_sims = nearest_neighbours(bank[others], bank[row : row + 1], 5)
+        assert idx.tolist() == others[ref_idx[0]].tolist()
+        np.testing.assert_allclose(sims, ref_sims[0], atol=1e-5)

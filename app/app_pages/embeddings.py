@@ -3,33 +3,46 @@ selection, selection → gallery, neighbours of any image, and how good each enc
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 import torch
 
 from app import resources, state
-from app.components.charts import placement_chart, scatter_3d
-from app.components.embedding_map import embedding_map
+from app.components.charts import WEBGL_ABOVE, placement_chart, scatter_3d
+from app.components.embedding_map import embedding_map, selected_rows
 from app.components.images import image_grid
 from app.components.probe_table import probe_table
 from app.components.sidebar import chosen_dataset
 from app.components.uploads import uploaded_image
+from app.components.webgl import webgl_missing
 from app.resources import embeddings as cached
-from dul_models.embeddings import PROJECTIONS
-from dul_models.encoders import EXPORT_FORMATS, EncoderSpec, encode_images, export_bytes, list_encoders
+from dul_models.embeddings import PROJECTIONS, TSNE_CPU_LIMIT, estimated_seconds
+from dul_models.encoders import (
+    EXPORT_FORMATS,
+    IMAGE_SPLITS,
+    EncoderSpec,
+    encode_images,
+    export_bytes,
+    export_file_names,
+    image_split,
+    list_encoders,
+)
 from dul_models.errors import DULError
 from dul_models.images import png_bytes
 from dul_models.probes import nearest_neighbours, neighbours_of_row
 
 METHOD = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 COLOURINGS = ("label", "k-means cluster", "kNN error")
+IMAGES = {"test": "test split", "train": "training split", "all": "all images"}
 MAPS = ("emb-map-a", "emb-map-b")  # the two charts' keys: their selections live in session_state
 
 st.title("🗺️ Embedding explorer")
 st.markdown(
     "An *encoder* turns each image into a vector; a good one puts images that mean the same thing close "
     "together. Pick an encoder — raw pixels, PCA, a random network or any trained run — and see its vectors "
-    "of the test images projected to a map, with the images on it. Select points to see what you circled, "
+    "of the images (the test split, the training split or all of them) projected to a map, with the images on it. Select points to see what you circled, "
     "compare two encoders on the same images, find any image's neighbours, and measure every encoder with a "
     "k-nearest-neighbour vote and a linear probe trained on 1, 10 or 100 labels per class."
 )
@@ -37,14 +50,25 @@ st.markdown(
 name, device = state.dataset_name(), state.device_name()
 data = chosen_dataset()
 specs = list_encoders(name)
-label_of = {spec: spec.label for spec in specs}
+label_of = {spec: cached.encoder_label(spec) for spec in specs}
 first_run = next((s for s in specs if s.kind == "run"), specs[0])
-images, labels = resources.test_images(name, device), data.test.y.numpy()
 
-c1, c2, c3 = st.columns([2, 2, 1])
+c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 spec_a = c1.selectbox("Encoder", specs, index=specs.index(first_run), format_func=label_of.get, key="emb-a")
-compare = c3.toggle("Compare two encoders", value=True, key="emb-compare")
+compare = c4.toggle("Compare two encoders", value=True, key="emb-compare")
 spec_b = c2.selectbox("Second encoder", specs, format_func=label_of.get, key="emb-b", disabled=not compare)
+split = c3.radio(
+    "Images",
+    IMAGE_SPLITS,
+    format_func=lambda s: f"{IMAGES[s]} ({len(image_split(data, s)):,})",
+    horizontal=True,
+    key="emb-split",
+    help="Every map, colouring, gallery, neighbour search and export follows this choice. The test split "
+    "is quickest; all images = the training split, then the test split (WebGL draws the larger maps).",
+)
+chosen_images = image_split(data, split)
+images, labels = resources.split_images(name, split, device), chosen_images.y.numpy()
+what = "test images" if split == "test" else "training images" if split == "train" else "images"
 p1, p2, p3, p4 = st.columns(4)
 method = p1.radio(
     "Projection",
@@ -82,26 +106,27 @@ def colours(spec: EncoderSpec, linked: list[int]) -> tuple[np.ndarray | None, st
         marks[linked] = "selected on the other map"
         return marks, "linked selection"
     if colouring == "k-means cluster":
-        return cached.kmeans_colours(spec, name, device, clusters).astype(str), f"k-means (k = {clusters})"
+        colour = cached.kmeans_colours(spec, name, split, device, clusters)
+        return colour.astype(str), f"k-means (k = {clusters})"
     if colouring == "kNN error":
-        wrong = cached.knn_errors(spec, name, device)
+        wrong = cached.knn_errors(spec, name, split, device)
         return np.where(wrong, "10 neighbours vote another label", "neighbours agree"), "kNN error"
     if colouring in data.factor_names:
-        return data.test.factors[:, data.factor_names.index(colouring)].numpy().astype(float), colouring
+        return chosen_images.factors[:, data.factor_names.index(colouring)].numpy().astype(float), colouring
     return None, "label"
 
 
 def draw(spec: EncoderSpec, key: str, linked: list[int]) -> list[int] | None:
     """One map (None after one clear error); returns the rows selected on it."""
     try:
-        vectors = cached.encoder_features(spec, name, "test", device)
-        coords = cached.projection(spec, name, "test", device, method, dims, params)
+        vectors = cached.encoder_features(spec, name, split, device)
+        coords = cached.projection(spec, name, split, device, method, dims, params)
         colour, colour_title = colours(spec, linked)
     except DULError as exc:
         st.error(f"{label_of[spec]}: {exc}")
         return None
     st.markdown(f"**{label_of[spec]}**")  # above the chart: a long run name would run under its toolbar
-    title = f"{vectors.shape[1]}-D → {dims}-D by {METHOD[method]}, {len(labels):,} test images"
+    title = f"{vectors.shape[1]}-D → {dims}-D by {METHOD[method]}, {len(labels):,} {what}"
     if dims == 3:
         st.plotly_chart(
             scatter_3d(coords, labels, data.class_names, title=title, axis=METHOD[method]), key=key
@@ -118,24 +143,40 @@ def draw(spec: EncoderSpec, key: str, linked: list[int]) -> list[int] | None:
         axis_titles=(f"{METHOD[method]} 1", f"{METHOD[method]} 2"),
         color=colour,
         color_title=colour_title,
-        file_stem=f"{name}-{spec.kind}-{method}",
-        encoder=spec.label,
+        file_stem=f"{name}-{split}-{spec.kind}-{method}",
+        encoder=label_of[spec],
+        webgl=webgl,
     )
 
 
-def selection(key: str) -> list[int]:
-    event = st.session_state.get(key) or {}
-    return sorted({int(p["customdata"][0]) for p in (event.get("selection") or {}).get("points", [])})
+def export_file(fmt: str, file_name: str, vectors: np.ndarray, labels: np.ndarray, stem: str) -> bytes:
+    return export_bytes(fmt, vectors, labels, stem=stem)[file_name]
+
+
+def use_umap() -> None:
+    st.session_state["emb-method"] = "umap"
 
 
 st.header("Maps")
-if compare:
+webgl = None  # WebGL above charts.WEBGL_ABOVE points, unless the browser said it has none
+if dims == 2 and len(labels) > WEBGL_ABOVE and webgl_missing():
+    webgl = False
+    st.info(f"This browser has no WebGL, so the maps are drawn as SVG: slow with {len(labels):,} points.")
+if method == "tsne" and len(labels) > TSNE_CPU_LIMIT:  # refused by the library; say why and offer UMAP
+    st.warning(
+        f"t-SNE of {len(labels):,} points runs on the CPU and would take about "
+        f"{estimated_seconds('tsne', len(labels)) / 60:.0f} min (this page draws t-SNE up to "
+        f"{TSNE_CPU_LIMIT:,} points). UMAP keeps neighbourhoods too, in about "
+        f"{estimated_seconds('umap', len(labels)):.0f} s, and its map is kept on disk after."
+    )
+    st.button("Use UMAP instead", on_click=use_umap, key="emb-use-umap", type="primary")
+    selected = None
+elif compare:
     left, right = st.columns(2)
-    linked_a, linked_b = selection(MAPS[1]), selection(MAPS[0])
-    with left:
-        selected = draw(spec_a, MAPS[0], linked_a)
-    with right:
-        draw(spec_b, MAPS[1], linked_b)
+    with left:  # the second map's selection marks the first; the first's (drawn, so known) marks the second
+        selected = draw(spec_a, MAPS[0], selected_rows(st.session_state.get(MAPS[1]), len(labels)))
+    with right:  # (reading session_state copies a selection: 10,000 points took 0.5 s a copy)
+        draw(spec_b, MAPS[1], selected or [])
     st.caption(
         "Linked selection: the points you select on one map are marked on the other, so you see whether the "
         "same images stay together under the other encoder. Double-click a map to clear its selection."
@@ -143,24 +184,43 @@ if compare:
 else:
     selected = draw(spec_a, MAPS[0], [])
 
-if selected is not None and dims == 2:
-    with st.expander("Image map: every test image drawn at its place on the first map"):
+image_map_box = None
+if selected is not None and dims == 2:  # drawn only while open: a 1,600 px picture on every rerun cost time
+    image_map_box = st.expander(
+        f"Image map: the {what} drawn at their places on the first map",
+        key="emb-image-map",
+        on_change="rerun",
+    )
+if image_map_box is not None and image_map_box.open:
+    with image_map_box:
         try:
-            picture = cached.image_map(spec_a, name, device, method, params)
+            picture, drawn = cached.image_map(spec_a, name, split, device, method, params)
         except DULError as exc:
             st.error(str(exc))
         else:
-            st.image(
-                picture, caption=f"{label_of[spec_a]} · {METHOD[method]} · x right, y up", width="stretch"
+            shown = (
+                f"all {drawn:,}"
+                if drawn == len(labels)
+                else f"a fixed sample of {drawn:,} of {len(labels):,}"
             )
-            st.download_button("⬇ Image map PNG", png_bytes(picture), f"{name}-image-map.png", "image/png")
+            st.image(
+                picture,
+                caption=f"{label_of[spec_a]} · {METHOD[method]} · x right, y up · {shown} {what}",
+                width="stretch",
+            )
+            picture_png = partial(png_bytes, picture)  # encoded on click
+            st.download_button(
+                "⬇ Image map PNG", picture_png, f"{name}-image-map.png", "image/png", on_click="ignore"
+            )
 
 st.header("Nearest neighbours")
 n1, n2 = st.columns([1, 3])
+if st.session_state.get("emb-query", 0) >= len(labels):  # kept from a larger choice of images
+    st.session_state["emb-query"] = 0
 if selected and st.session_state.get("emb-last-pick") != selected[0]:  # a new selection picks the query
     st.session_state["emb-last-pick"] = st.session_state["emb-query"] = selected[0]
 query = int(
-    n1.number_input("Test image (or select points on the first map)", 0, len(labels) - 1, key="emb-query")
+    n1.number_input("Image row (or select points on the first map)", 0, len(labels) - 1, key="emb-query")
 )
 k = n1.slider("Neighbours", 4, 24, 8, key="emb-k-nn")
 upload = uploaded_image(
@@ -168,12 +228,12 @@ upload = uploaded_image(
     data.image_shape,
     key="emb-upload",
     device=images.device,
-    fallback="Using the test image instead.",
+    fallback="Using the chosen image instead.",
     container=n1,
 )
 with n2:
     try:
-        bank = cached.encoder_features(spec_a, name, "test", device)
+        bank = cached.encoder_features(spec_a, name, split, device)
         if upload is None:
             indices, similarity = neighbours_of_row(bank, query, k)
             shown = images[query : query + 1]
@@ -189,13 +249,13 @@ with n2:
             nrow=k + 1,
             scale=3,
             download_name="neighbours.png",
-            caption=f"The query ({'your image' if upload is not None else f'test image {query}'}), then its {k} "
-            f"nearest test images under {label_of[spec_a]}; cosine similarity: "
+            caption=f"The query ({'your image' if upload is not None else f'row {query}'}), then its {k} "
+            f"nearest {what} under {label_of[spec_a]}; cosine similarity: "
             + ", ".join(f"{s:.2f}" for s in similarity),
         )
         if upload is not None and method != "tsne":
-            placed = cached.projector(spec_a, name, device, method, params).transform(mine)[0]
-            coords = cached.projection(spec_a, name, "test", device, method, 2, params)
+            placed = cached.projector(spec_a, name, split, device, method, params).transform(mine)[0]
+            coords = cached.projection(spec_a, name, split, device, method, 2, params)
             chart = placement_chart(coords, placed, title="Your image on the first map", axis=METHOD[method])
             st.plotly_chart(chart, key="emb-placement")
         elif upload is not None:
@@ -208,14 +268,18 @@ probe_table(data, specs, device, key="emb-probe")
 
 st.header("Export")
 try:
-    vectors = cached.encoder_features(spec_a, name, "test", device)
+    vectors = cached.encoder_features(spec_a, name, split, device)
 except DULError as exc:
     st.error(f"{label_of[spec_a]}: {exc}")
 else:
+    stem = f"{name}-{spec_a.kind}" if split == "test" else f"{name}-{split}-{spec_a.kind}"
     for column, fmt in zip(st.columns(len(EXPORT_FORMATS)), EXPORT_FORMATS, strict=True):
-        for file_name, payload in export_bytes(fmt, vectors, labels, stem=f"{name}-{spec_a.kind}").items():
-            column.download_button(f"⬇ {file_name}", payload, file_name, key=f"emb-export-{file_name}")
+        for file_name in export_file_names(fmt, stem):
+            payload = partial(export_file, fmt, file_name, vectors, labels, stem)
+            column.download_button(  # written on click: a 70,000-row CSV takes seconds, not every rerun
+                f"⬇ {file_name}", payload, file_name, key=f"emb-export-{file_name}", on_click="ignore"
+            )
     st.caption(
-        f"{label_of[spec_a]}, {vectors.shape[0]:,} test images × {vectors.shape[1]} dimensions. The .tsv pair "
+        f"{label_of[spec_a]}, {vectors.shape[0]:,} {what} × {vectors.shape[1]} dimensions. The .tsv pair "
         "loads into TensorBoard's Embedding Projector; the .npz is what `python -m dul_models embed` writes."
     )

@@ -39,48 +39,70 @@ def history_chart(history: Sequence[dict], keys: Sequence[str], *, y_title: str,
 
 
 WEBGL_ABOVE = 3_000  # points; SVG stays smooth below this and needs no WebGL (headless browsers lack it)
+MAP_COLOURS = px.colors.qualitative.Plotly  # plotly's 10; past 10 categories they repeat, so then:
+MANY_COLOURS = px.colors.qualitative.Alphabet  # 26 (cluster 00 and 10 looked the same with 10)
 
 
 def embedding_scatter(
     coords: np.ndarray,
     color: Sequence[str] | np.ndarray,
-    hover: Sequence[str],
+    hover: Sequence[str] | None,
     *,
     color_title: str,
     categories: Sequence[str] | None,
     axis_titles: tuple[str, str],
     title: str,
+    webgl: bool | None = None,
 ) -> go.Figure:
     """(N, 2) points coloured by a categorical (str, in `categories` order) or continuous (float) array.
 
-    The global row index rides in custom_data[0] (plotly's point indices count within each colour trace),
-    `hover` (e.g. the label) in custom_data[1]; WebGL (Scattergl) only above WEBGL_ABOVE points.
+    The global row index rides in custom_data[0] (plotly's point indices count within each colour trace);
+    `hover` (e.g. the label) is shown on hover, or the colour's name when None. WebGL (Scattergl) above
+    WEBGL_ABOVE points unless `webgl` says otherwise (False: SVG, for a browser without WebGL).
+
+    Built from graph objects with NumPy arrays, not plotly express: at 70,000 points express took 0.5-2.6 s
+    and its JSON (strings in custom_data) 1.1 s per map; numeric arrays travel as base64 in ~0.1 s.
     """
-    continuous = categories is None
-    fig = px.scatter(
-        x=coords[:, 0],
-        y=coords[:, 1],
-        color=np.asarray(color, dtype=float) if continuous else list(color),
-        custom_data=[np.arange(len(coords)), np.asarray(hover, dtype=object)],
-        category_orders=None if continuous else {"color": list(categories)},
-        color_continuous_scale="Viridis" if continuous else None,
-        # plotly's default 10 colours repeat past 10 categories (cluster 00 and 10 looked the same)
-        color_discrete_sequence=None
-        if continuous or len(categories) <= 10
-        else px.colors.qualitative.Alphabet,
-        render_mode="webgl" if len(coords) > WEBGL_ABOVE else "svg",
-        title=title,
-        opacity=0.7,
-    )
-    fig.update_traces(
-        marker=dict(size=5),
-        hovertemplate="index %{customdata[0]} · %{customdata[1]}<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
-    )
+    coords = np.asarray(coords, dtype=np.float32)
+    rows = np.arange(len(coords), dtype=np.int32)
+    trace = go.Scattergl if (len(coords) > WEBGL_ABOVE if webgl is None else webgl) else go.Scatter
+    texts = None if hover is None else np.asarray(hover, dtype=object)
+    hover_line = "%{hovertext}" if texts is not None else "%{fullData.name}"
+    template = f"index %{{customdata[0]}} · {hover_line}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"
+
+    def points(keep: np.ndarray | slice, **marker) -> dict:
+        return dict(
+            x=coords[keep, 0],
+            y=coords[keep, 1],
+            customdata=rows[keep, None],  # (n, 1) int32: base64 in the JSON; {"0": row} in a selection
+            hovertext=None if texts is None else texts[keep],
+            hovertemplate=template,
+            mode="markers",
+            marker=dict(size=5, opacity=0.7, **marker),
+        )
+
+    fig = go.Figure()
+    if categories is None:
+        values = np.asarray(color, dtype=float)
+        colorbar = dict(title=dict(text=color_title))
+        fig.add_trace(
+            trace(**points(slice(None), color=values, colorscale="Viridis", colorbar=colorbar), name="")
+        )
+    else:
+        found, codes = np.unique(np.asarray(color).astype(str), return_inverse=True)
+        code_of = {str(name): code for code, name in enumerate(found)}
+        palette = MAP_COLOURS if len(categories) <= 10 else MANY_COLOURS
+        for i, category in enumerate(categories):
+            keep = np.flatnonzero(codes == code_of.get(str(category), -1))
+            if keep.size:
+                colour = palette[i % len(palette)]
+                fig.add_trace(trace(**points(keep, color=colour), name=str(category), legendgroup=category))
     fig.update_layout(
+        title=title,
         xaxis_title=axis_titles[0],
         yaxis_title=axis_titles[1],
         legend_title=color_title,
-        coloraxis_colorbar_title=color_title if continuous else None,
+        legend=dict(itemsizing="constant"),
         height=480,
         margin=dict(t=50, b=40),
     )

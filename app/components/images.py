@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import streamlit as st
 import torch
@@ -24,12 +25,13 @@ def image_grid(
     if caption:
         st.caption(caption)
     if download_name:
-        st.download_button(
+        st.download_button(  # encoded when pressed, not on every rerun (a PNG encode is tens of ms)
             "⬇ PNG",
-            png_bytes(grid_array(images, nrow=nrow)),
+            partial(_grid_png, images, nrow),
             file_name=download_name,
             mime="image/png",
             key=key or f"dl-{download_name}",
+            on_click="ignore",
         )
 
 
@@ -39,3 +41,7 @@ def captioned_tiles(images: torch.Tensor, captions: Sequence[str], *, size: int 
     scale = max(1, round(size / images.shape[-1]))
     tiles = [grid_array(image[None], nrow=1, scale=scale, padding=0) for image in images]
     st.image(tiles, caption=list(captions), width=tiles[0].shape[1])
+
+
+def _grid_png(images: torch.Tensor, nrow: int) -> bytes:
+    return png_bytes(grid_array(images, nrow=nrow))

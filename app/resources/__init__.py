@@ -12,7 +12,7 @@ from dul_models.checkpoints import LoadedRun, load_run, run_archive
 from dul_models.data import ImageDataset, get_dataset, to_float
 from dul_models.devices import configure_threads, pick_device
 from dul_models.embeddings import project_2d
-from dul_models.encoders import extract_features
+from dul_models.encoders import extract_features, image_split
 from dul_models.evaluation import median_filter, psnr_curve
 from dul_models.evaluators import load_scorer
 from dul_models.jobs import JobManager
@@ -71,14 +71,15 @@ def test_images(name: str, device: str) -> torch.Tensor:
     return to_float(dataset(name).test.x).to(pick_device(device))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _train_images(name: str, device: str) -> torch.Tensor:
-    return to_float(dataset(name).train.x).to(pick_device(device))
+@st.cache_resource(show_spinner="Loading the images…", max_entries=4)
+def _split_images(name: str, split: str, device: str) -> torch.Tensor:
+    return to_float(image_split(dataset(name), split).x).to(pick_device(device))
 
 
 def split_images(name: str, split: str, device: str) -> torch.Tensor:
-    """A split's images as floats on the device, made once (read-only, like `test_images`)."""
-    return test_images(name, device) if split == "test" else _train_images(name, device)
+    """A split's images ("train", "test" or "all" = train then test) as floats on the device, made once
+    (read-only, like `test_images`)."""
+    return test_images(name, device) if split == "test" else _split_images(name, split, device)
 
 
 @st.cache_data(show_spinner="Measuring PSNR at every noise level…", max_entries=32)

@@ -162,6 +162,14 @@ DATASETS: dict[str, DatasetSpec] = {
             _lazy("dul_models.data.photos", "load_photos"),
         ),
         DatasetSpec(
+            "shapes-dense",
+            "Shapes, dense grid (dSprites-like)",
+            True,
+            "73,728 generated 28×28 shapes on a finer grid of the same factors (6 scales, 16 rotations, "
+            "16×16 positions): enough images for a β-VAE to disentangle them.",
+            _lazy(_SYNTHETIC, "load_shapes", grid="dense"),
+        ),
+        DatasetSpec(
             "glyphs",
             "Glyphs (Omniglot-like)",
             True,

@@ -4,6 +4,9 @@ Disentanglement pages need ground truth: which latent moved when the shape turne
 (Matthey et al. 2017) must be downloaded; this full-factorial grid of 7,680 images is drawn in about a
 second, needs no network, and has the same factors (shape, scale, rotation, x, y). A triangle stands in
 for dSprites' heart: it has a simple exact inside test and no rotational symmetry on this grid.
+
+The same generator draws denser grids (`GRIDS`): a β-VAE needs many images with finely spaced factors
+before each factor settles into one latent (dSprites has 737,280); "dense" is 73,728 images (58 MB).
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ SCALES = np.linspace(0.5, 1.0, 5)
 # A square repeats every π/2 and an ellipse every π; kept like dSprites so every shape has one grid.
 ROTATIONS = np.linspace(0.0, 2.0 * np.pi, 8, endpoint=False)
 POSITIONS = np.linspace(0.0, 1.0, 8)
+# values per factor (scales, rotations, positions per axis): "coarse" is the `shapes` set above; "dense"
+# is dSprites' 6 scales with positions under a pixel apart at 28×28 (16 per axis; dSprites has 32 at 64×64)
+GRIDS = {"coarse": (5, 8, 8), "dense": (6, 16, 16)}
 RADIUS_FRACTION = 0.22  # circumradius of a scale-1 shape, as a fraction of the image side
 MARGIN_PX = 1.0  # empty pixels kept between a shape and the edge at the extreme positions
 SUPERSAMPLE = 4  # samples per pixel side: 16 samples per pixel give anti-aliased edges
@@ -45,8 +51,30 @@ def _inside(shape: int, qx: np.ndarray, qy: np.ndarray, radius: float) -> np.nda
     return inside
 
 
-def make_shapes(seed: int = 0, size: int = 28) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw the full grid: 3 shapes × 5 scales × 8 rotations × 8 x × 8 y = 7,680 images.
+def _grid_values(grid: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The scales, rotations (radians) and positions ([0, 1]) of a named grid."""
+    if grid not in GRIDS:
+        raise ConfigError(f"unknown shapes grid {grid!r}; choose from: {', '.join(GRIDS)}")
+    if grid == "coarse":
+        return SCALES, ROTATIONS, POSITIONS
+    scales, rotations, positions = GRIDS[grid]
+    return (
+        np.linspace(0.5, 1.0, scales),
+        np.linspace(0.0, 2.0 * np.pi, rotations, endpoint=False),
+        np.linspace(0.0, 1.0, positions),
+    )
+
+
+def grid_size(grid: str = "coarse") -> int:
+    """Images in a full grid: shapes × scales × rotations × positions²."""
+    scales, rotations, positions = (len(values) for values in _grid_values(grid))
+    return len(SHAPE_NAMES) * scales * rotations * positions**2
+
+
+def make_shapes(
+    seed: int = 0, size: int = 28, grid: str = "coarse"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw the full grid: 3 shapes × 5 scales × 8 rotations × 8 x × 8 y = 7,680 images ("coarse").
 
     Returns images uint8 (N, 1, size, size) (a white shape on black), labels int64 (N,) (the shape
     index) and factors float32 (N, 5) holding the factor values in `FACTOR_NAMES` order (shape index,
@@ -55,20 +83,21 @@ def make_shapes(seed: int = 0, size: int = 28) -> tuple[np.ndarray, np.ndarray, 
     """
     if size < MIN_SIZE:
         raise ConfigError(f"shapes size must be at least {MIN_SIZE} pixels, got {size}")
+    scales, rotations, positions = _grid_values(grid)
     max_radius = RADIUS_FRACTION * size
     low, high = max_radius + MARGIN_PX, size - max_radius - MARGIN_PX  # centre range in pixels
-    centres = low + POSITIONS * (high - low)
+    centres = low + positions * (high - low)
     samples = (np.arange(size * SUPERSAMPLE) + 0.5) / SUPERSAMPLE  # sample coordinates in pixels
     offsets = (samples[None, :] - centres[:, None]).astype(np.float32)  # (positions, size * SUPERSAMPLE)
     dx = offsets[:, None, None, :]  # varies with the x position and the column
     dy = offsets[None, :, :, None]  # varies with the y position and the row
 
-    n = len(POSITIONS)
-    grid = np.stack(np.meshgrid(POSITIONS, POSITIONS, indexing="ij"), axis=-1).reshape(n * n, 2)  # (x, y)
+    n = len(positions)
+    xy = np.stack(np.meshgrid(positions, positions, indexing="ij"), axis=-1).reshape(n * n, 2)  # (x, y)
     images, factors = [], []
     for shape in range(len(SHAPE_NAMES)):
-        for scale in SCALES:
-            for rotation in ROTATIONS:
+        for scale in scales:
+            for rotation in rotations:
                 cos, sin = float(np.cos(rotation)), float(np.sin(rotation))  # python floats keep float32
                 # rotate each sample into the shape's frame: q = R(-rotation) (p - centre)
                 qx = cos * dx + sin * dy  # (x, y, rows, cols) in super-samples
@@ -78,7 +107,7 @@ def make_shapes(seed: int = 0, size: int = 28) -> tuple[np.ndarray, np.ndarray, 
                     axis=(3, 5), dtype=np.int32
                 )
                 images.append(hits.reshape(n * n, size, size))  # (x, y) flattened, y fastest
-                factors.append(np.column_stack([np.full((n * n, 3), (shape, scale, rotation)), grid]))
+                factors.append(np.column_stack([np.full((n * n, 3), (shape, scale, rotation)), xy]))
 
     coverage = np.concatenate(images) / SUPERSAMPLE**2  # fraction of each pixel inside the shape
     images_u8 = np.rint(coverage * 255.0).astype(np.uint8)[:, None]  # (N, 1, size, size)
@@ -88,16 +117,17 @@ def make_shapes(seed: int = 0, size: int = 28) -> tuple[np.ndarray, np.ndarray, 
     return images_u8[order], labels[order], factors_f32[order]
 
 
-def load_shapes(root: Path, seed: int = 0, size: int = 28) -> ImageDataset:
+def load_shapes(root: Path, seed: int = 0, size: int = 28, grid: str = "coarse") -> ImageDataset:
     """The shapes set with a deterministic stratified 80/20 split; factors in both splits."""
-    count = len(SHAPE_NAMES) * len(SCALES) * len(ROTATIONS) * len(POSITIONS) ** 2
+    count = grid_size(grid)
 
     def build() -> dict[str, np.ndarray]:
-        images, labels, factors = make_shapes(seed=seed, size=size)
+        images, labels, factors = make_shapes(seed=seed, size=size, grid=grid)
         return {"images": images, "labels": labels, "factors": factors}
 
+    suffix = "" if grid == "coarse" else f"_{grid}"  # the coarse cache keeps its old name
     arrays = cached_npz(
-        Path(root) / f"shapes_{seed}_{size}.npz",
+        Path(root) / f"shapes_{seed}_{size}{suffix}.npz",
         {
             "images": ((count, 1, size, size), np.uint8),
             "labels": ((count,), np.int64),
@@ -108,11 +138,11 @@ def load_shapes(root: Path, seed: int = 0, size: int = 28) -> ImageDataset:
     images, labels, factors = arrays["images"], arrays["labels"], arrays["factors"]
     train_idx, test_idx = stratified_split(labels, test_size=0.2, seed=0)
     return ImageDataset(
-        name="shapes",
+        name="shapes" if grid == "coarse" else f"shapes-{grid}",
         train=make_split(images, labels, train_idx, factors),
         test=make_split(images, labels, test_idx, factors),
         class_names=SHAPE_NAMES,
-        title="Shapes (dSprites-like)",
+        title="Shapes (dSprites-like)" if grid == "coarse" else f"Shapes, {grid} grid (dSprites-like)",
         source="generated by dul_models (dSprites-like, Matthey et al. 2017)",
         licence="generated here; free to use (no third-party images)",
         has_labels=True,

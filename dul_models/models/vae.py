@@ -20,16 +20,16 @@ import torch
 import torch.nn.functional as F
 
 from dul_models.errors import ConfigError
-from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
+from dul_models.models.base import Batch, DULModel, ModelConfig
 from dul_models.models.blocks import ConvDecoder, ConvEncoder
+from dul_models.models.vae_recipes import RECIPES
+from dul_models.models.vae_terms import gaussian_kl, iwae_bound, total_correlation
 
 LIKELIHOODS = ("bernoulli", "continuous_bernoulli")
 INTERPOLATIONS = ("linear", "slerp")
 EVAL_K, QUICK_K = 1000, 50  # importance samples: the published protocol, and a cheap periodic check
 ACTIVE_THRESHOLD = 0.01  # Burda et al.: variance of the posterior mean across the data
-DECODES_PER_CHUNK = 4096  # images decoded at once in the IWAE bound: bounds memory whatever k is
 TEST_BINARISATION_SEED = 0  # the test set is binarised stochastically, but the same way every time
-LOG_2PI = math.log(2 * math.pi)
 MAX_DEPTH = 4  # residual blocks per resolution; deeper is slow on a CPU and overfits 4,000 digits
 
 
@@ -41,6 +41,13 @@ class VAEConfig(ModelConfig):
     likelihood: str = "bernoulli"  # on dynamically binarised pixels: the published MNIST protocol
     kl_warmup_steps: int = 0  # 0 = no warm-up: warm-up can hide posterior collapse, so it is opt-in
     depth: int = 0  # residual blocks per resolution each way; 0 = the shared blocks (fast, older runs load)
+    # β-TCVAE (Chen et al. 2018): 0 = off; > 0 weights the KL's total-correlation part by tc_beta instead
+    # of beta, so the code is pushed towards independent dimensions without starving the reconstruction
+    tc_beta: float = 0.0
+    # controlled capacity increase (Burgess et al. 2018): 0 = off; > 0: loss = recon + beta·|KL − C| with the
+    # target C growing linearly from 0 to capacity_nats over capacity_steps (beta then acts like their γ)
+    capacity_nats: float = 0.0
+    capacity_steps: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -57,25 +64,16 @@ class VAEConfig(ModelConfig):
             )
         if self.kl_warmup_steps < 0:
             raise ConfigError(f"kl_warmup_steps must be >= 0, got {self.kl_warmup_steps!r}")
+        if not self.capacity_nats >= 0 or self.capacity_steps < 0:
+            raise ConfigError("capacity_nats and capacity_steps must be >= 0 (capacity_nats = 0 = off)")
+        if self.capacity_nats and not self.capacity_steps:
+            raise ConfigError(
+                "capacity_steps must be >= 1 when capacity_nats > 0 (the steps C takes to grow)"
+            )
+        if not self.tc_beta >= 0:
+            raise ConfigError(f"tc_beta must be >= 0 (0 = off), got {self.tc_beta!r}")
         if not 0 <= self.depth <= MAX_DEPTH:
             raise ConfigError(f"depth must be an integer in 0…{MAX_DEPTH}, got {self.depth!r}")
-
-
-def gaussian_kl(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mean, exp(logvar)) ‖ N(0, 1)) per dimension, (B, D), in nats."""
-    return 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar)
-
-
-def gaussian_log_prob(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """log N(z; mean, exp(logvar)) summed over the last dimension."""
-    return -0.5 * (LOG_2PI + logvar + (z - mean).pow(2) / logvar.exp()).sum(-1)
-
-
-def _recipe(name: str, dataset: str, title: str, model_config: dict, **train: Any) -> Recipe:
-    train = {"eval_every": 500, "seed": 0, **train}
-    return Recipe(
-        name=name, family="vae", dataset=dataset, title=title, model_config=model_config, train=train
-    )
 
 
 class VAE(DULModel):
@@ -88,43 +86,8 @@ class VAE(DULModel):
         "A probabilistic autoencoder: traverse and map its latent space, sample, and bound log p(x)."
     )
     tiny_config = {"latent_dim": 3, "base_channels": 4}
-    recipes = (
-        # the final evaluation is the published protocol: IWAE with k = 1000 on the whole test split. The
-        # shallow blocks reached 99.4 nats (60 epochs, constant lr); one residual block per resolution each
-        # way and a cosine lr decay are what bring it under 95
-        _recipe(
-            "vae-mnist5k-z16",
-            "mnist5k",
-            "VAE, 16-D latent (Bernoulli, β = 1)",
-            {"latent_dim": 16, "depth": 1},
-            epochs=150,
-            lr_schedule="cosine",
-        ),
-        _recipe(
-            "vae-mnist5k-z2",
-            "mnist5k",
-            "VAE, 2-D latent (for the manifold)",
-            {"latent_dim": 2},
-            epochs=40,
-            full_final_eval=False,
-        ),
-        _recipe(  # IWAE k = 50 at the end: the shapes runs are for disentanglement, not likelihood
-            "vae-shapes-beta1",
-            "shapes",
-            "VAE on shapes (β = 1)",
-            {"latent_dim": 10, "beta": 1.0},
-            epochs=80,
-            full_final_eval=False,
-        ),
-        _recipe(
-            "vae-shapes-beta4",
-            "shapes",
-            "β-VAE on shapes (β = 4)",
-            {"latent_dim": 10, "beta": 4.0},
-            epochs=80,
-            full_final_eval=False,
-        ),
-    )
+    evaluators = ("mig",)  # built only on sets with known factors (shapes): MIG beside the likelihood
+    recipes = RECIPES  # vae_recipes.py: the bundled runs, and the live defaults the page starts from
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
@@ -134,6 +97,10 @@ class VAE(DULModel):
         self.encoder = ConvEncoder(shape, width, 2 * latent, config.depth)
         self.decoder = ConvDecoder(shape, width, latent, config.depth)
         self.steps_trained = 0  # for the optional KL warm-up only; not saved
+        self.train_size: int | None = None  # N of the total-correlation estimator, set by `prepare`
+
+    def prepare(self, dataset) -> None:
+        self.train_size = len(dataset.train)
 
     # ---- the likelihood -------------------------------------------------------------------------
 
@@ -147,12 +114,13 @@ class VAE(DULModel):
         return "none (grey levels, continuous Bernoulli likelihood)"
 
     def log_likelihood(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """log p(x|z) per image, (B,), summed over pixels; x is binary for the Bernoulli likelihood."""
-        if self.binarised:
-            return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+        """log p(x|z) per image, summed over (C, H, W): (B,) from (B, C, H, W) logits, or (S, B) from
+        (S, B, C, H, W) logits of S samples each, x broadcast; x is binary for the Bernoulli likelihood."""
+        if self.binarised:  # −BCE with logits, written out so that x broadcasts instead of being copied
+            return (x * logits - F.softplus(logits)).sum((-3, -2, -1))
         # continuous Bernoulli (Loaiza-Ganem & Cunningham, NeurIPS 2019): a proper density on [0, 1]
         dist = torch.distributions.ContinuousBernoulli(logits=logits, validate_args=False)
-        return dist.log_prob(x).flatten(1).sum(1)
+        return dist.log_prob(x).sum((-3, -2, -1))
 
     def mean_image(self, logits: torch.Tensor) -> torch.Tensor:
         """The image to show for decoder logits: pixel probabilities, or the continuous Bernoulli mean."""
@@ -234,13 +202,25 @@ class VAE(DULModel):
         z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()  # reparameterisation
         recon = -self.log_likelihood(self.decode_logits(z).float(), x).mean()  # nats per image
         kl = gaussian_kl(mean.float(), logvar.float()).sum(1).mean()
-        weight = self.config.beta
+        warm = 1.0
         if self.config.kl_warmup_steps:
-            weight *= min(1.0, self.steps_trained / self.config.kl_warmup_steps)
+            warm = min(1.0, self.steps_trained / self.config.kl_warmup_steps)
         if self.training:
             self.steps_trained += 1
         recon_nats, kl_nats = float(recon.detach()), float(kl.detach())
-        return recon + weight * kl, {"recon": recon_nats, "kl": kl_nats, "neg_elbo": recon_nats + kl_nats}
+        metrics = {"recon": recon_nats, "kl": kl_nats, "neg_elbo": recon_nats + kl_nats}
+        loss = recon + warm * self.config.beta * kl
+        if self.config.capacity_nats:  # Burgess et al.: hold the KL at a slowly growing capacity C
+            capacity = self.config.capacity_nats * min(1.0, self.steps_trained / self.config.capacity_steps)
+            loss = recon + self.config.beta * (kl - capacity).abs()
+            metrics["capacity"] = capacity
+        if self.config.tc_beta:  # KL = MI + TC + dim-wise KL: move TC's weight from beta to tc_beta
+            # before `prepare` the batch stands for the data: N only shifts the estimate by a constant
+            size = self.train_size or x.shape[0]
+            tc = total_correlation(z.float(), mean.float(), logvar.float(), max(size, x.shape[0]))
+            loss = loss + warm * (self.config.tc_beta - self.config.beta) * tc
+            metrics["tc"] = float(tc.detach())
+        return loss, metrics
 
     @torch.no_grad()
     def preview(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -251,27 +231,6 @@ class VAE(DULModel):
         ).cpu(), x.shape[0]
 
     # ---- evaluation -----------------------------------------------------------------------------
-
-    def _iwae_chunk(
-        self, x: torch.Tensor, k: int, generator: torch.Generator
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """For a few images: −log p̂(x) from k importance samples, recon, KL (each (B,)) and the means (B, D)."""
-        mean, logvar = self.encode(x)  # (B, D)
-        std = (0.5 * logvar).exp()
-        log_w, recon = [], []
-        per = max(1, DECODES_PER_CHUNK // x.shape[0])  # samples per image per decode call
-        for start in range(0, k, per):
-            s = min(per, k - start)
-            eps = torch.randn(s, *mean.shape, generator=generator, device=x.device)  # (s, B, D)
-            z = mean + std * eps
-            logits = self.decode_logits(z.reshape(-1, mean.shape[1]))  # (s·B, C, H, W)
-            log_px = self.log_likelihood(logits, x.repeat(s, 1, 1, 1)).view(s, -1)  # (s, B)
-            log_pz = gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z))
-            log_w.append(log_px + log_pz - gaussian_log_prob(z, mean, logvar))
-            recon.append(-log_px)
-        log_w_all = torch.cat(log_w)  # (k, B)
-        nll = -(torch.logsumexp(log_w_all, 0) - math.log(k))
-        return nll, torch.cat(recon).mean(0), gaussian_kl(mean, logvar).sum(1), mean
 
     @torch.no_grad()
     def evaluate(
@@ -285,9 +244,7 @@ class VAE(DULModel):
         generator = torch.Generator(device=x.device).manual_seed(TEST_BINARISATION_SEED)
         if self.binarised:
             x = torch.bernoulli(x, generator=generator)  # same binary test set at every evaluation
-        images = max(1, min(100, DECODES_PER_CHUNK // k))  # images per chunk; memory stays bounded
-        parts = [self._iwae_chunk(x[s : s + images], k, generator) for s in range(0, x.shape[0], images)]
-        nll, recon, kl, means = (torch.cat(p) for p in zip(*parts, strict=True))
+        nll, recon, kl, means = iwae_bound(self, x, k, generator, what=f"IWAE bound, k = {k}")
         kl_per_dim = torch.cat([gaussian_kl(*self.encode(x[s : s + 500])) for s in range(0, x.shape[0], 500)])
         dims = x[0].numel()
         variance = means.var(0) if means.shape[0] > 1 else torch.zeros(means.shape[1], device=x.device)

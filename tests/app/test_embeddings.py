@@ -4,9 +4,12 @@ import io
 import json
 import shutil
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from app import state
+from app.components.embedding_map import selected_rows
 from dul_models.checkpoints import bundled_dir, runs_dir
 from dul_models.data import get_dataset
 from dul_models.data.gallery import label_counts
@@ -99,7 +102,7 @@ def test_uploads_find_neighbours_and_a_place_on_the_map(page, good):
     uploader = next(u for u in page.get("file_uploader") if u.label.startswith("…or upload"))
     uploader.upload("x.png", content, "image/png").run()
     no_exceptions(page)
-    assert any("Using the test image instead" in e.value for e in page.error) != good
+    assert any("Using the chosen image instead" in e.value for e in page.error) != good
     assert ("your image" in texts(page)) == good
     charts = page.get("plotly_chart")
     assert (len(charts) == 3) == good and (not good or "Your image on the first map" in chart_json(page, 2))
@@ -122,3 +125,64 @@ def test_a_broken_run_gets_one_error_and_the_page_keeps_working(page):
         assert not page.error
     finally:
         shutil.rmtree(broken)
+
+
+def test_images_choice_drives_maps_gallery_neighbours_and_export(page):
+    """digits: the training split, then all images (train then test); everything follows the choice."""
+    page.sidebar.selectbox(key=state.DATASET).set_value("digits").run()
+    page.selectbox(key="emb-a").set_value(EncoderSpec("pixels")).run()
+    data = get_dataset("digits")
+    every = len(data.train) + len(data.test)
+    page.radio(key="emb-split").set_value("train").run()
+    no_exceptions(page)
+    assert f"{len(data.train):,} training images" in chart_json(page, 0) and not page.error
+    page.radio(key="emb-split").set_value("all").run()
+    no_exceptions(page)
+    assert f"2-D by PCA, {every:,} images" in chart_json(page, 0)
+    rows = [0, len(data.train) + 1]  # a training image and a test image
+    select_rows(page, "emb-map-a", rows)
+    labels = np.concatenate([data.train.y.numpy(), data.test.y.numpy()])
+    expected = label_counts(labels[rows], data.class_names)
+    assert selection_table(page)["count"].tolist() == [r["count"] for r in expected]
+    assert "2 selected (first 2 shown)" in texts(page)
+    assert page.number_input(key="emb-query").value == 0
+    assert f"{every:,} images × 64 dimensions" in texts(page)  # the export follows the images too
+    assert "⬇ digits-all-pixels.npz" in [b.label for b in page.get("download_button")]
+    page.selectbox(key="emb-colour").set_value("kNN error").run()
+    no_exceptions(page)
+    assert "neighbours vote another label" in chart_json(page, 0)
+    page.radio(key="emb-split").set_value("test").run()  # back to fewer images: the old selection is dropped
+    no_exceptions(page)
+    assert f"{len(data.test):,} test images" in chart_json(page, 0) and not page.error
+
+
+def test_a_selection_of_zero_points_says_so(page):
+    page.session_state["emb-map-a"] = {
+        "selection": {"points": [], "point_indices": [], "box": [{"x": [0, 1], "y": [0, 1]}], "lasso": []}
+    }
+    page.run()
+    no_exceptions(page)
+    assert "Your selection holds no points" in texts(page) and not page.error
+
+
+def test_tsne_of_too_many_points_warns_with_the_time_and_offers_umap(page, monkeypatch):
+    monkeypatch.setattr("dul_models.embeddings.TSNE_CPU_LIMIT", 500)  # mnist5k's 1,000 test images: too many
+    page.radio(key="emb-method").set_value("tsne").run()
+    no_exceptions(page)
+    (warning,) = [w.value for w in page.warning if "t-SNE of 1,000 points" in w.value]
+    assert "min" in warning and "UMAP" in warning
+    assert page.button(key="emb-use-umap").label == "Use UMAP instead"
+    assert not page.get("plotly_chart")  # no maps drawn; the rest of the page still works
+    assert "cosine similarity:" in texts(page)
+
+
+def test_selected_rows_reads_every_form_of_custom_data():
+    """A browser sends a typed-array row as {"0": row}; AppTest and older charts send lists."""
+    points = [
+        {"customdata": {"0": 5}},
+        {"customdata": [3, "label 1"]},
+        {"customdata": 9},
+        {"customdata": [5]},
+    ]
+    assert selected_rows({"selection": {"points": points}}, n=9) == [3, 5]  # row 9 is past this map's end
+    assert selected_rows(None, n=9) == [] and selected_rows({"selection": None}, n=9) == []

@@ -237,10 +237,35 @@ def check_denoising(app: Driver) -> None:
     check_denoising_map_and_run_zip(app)
 
 
+# Every WebGL map on the page has drawn: its gl-canvas-context holds non-transparent pixels (Plotly keeps
+# the drawing buffer, so it can be read back). Shared with benchmarks/bench_explorer_scale.py.
+GL_DRAWN = """
+(n) => {
+  const canvases = [...document.querySelectorAll('[data-testid="stMain"] canvas.gl-canvas-context')];
+  if (canvases.length < n) return false;
+  return canvases.every((canvas) => {
+    const copy = document.createElement('canvas');
+    copy.width = canvas.width; copy.height = canvas.height;
+    const context = copy.getContext('2d');
+    context.drawImage(canvas, 0, 0);
+    const pixels = context.getImageData(0, 0, copy.width, copy.height).data;
+    for (let i = 3; i < pixels.length; i += 64) if (pixels[i] > 0) return true;
+    return false;
+  });
+}
+"""
+
+
 def check_embeddings(app: Driver) -> None:
-    """Box-select on the first encoder's map: the gallery, its label counts and the linked map update."""
+    """Box-select on the first encoder's map: the gallery, its label counts and the linked map update.
+    Then all 5,000 images: above 3,000 points the maps are WebGL (scattergl), and both must draw."""
     box_select(app, "by PCA", "embeddings")
     assert app.page.locator(PLOTLY_CHART, has_text="selected on the other map").count() == 1
+    radio = app.page.locator(f'{MAIN} [data-testid="stRadio"]', has_text="Images").first
+    app.act_and_wait("embeddings, all images", radio.get_by_text("all images").click)
+    app.page.wait_for_function(GL_DRAWN, arg=2, timeout=RUN_TIMEOUT_MS)
+    app.assert_healthy("embeddings, all images (WebGL maps)")
+    app.screenshot("embeddings-webgl")
 
 
 def check_self_supervised(app: Driver) -> None:

@@ -32,6 +32,7 @@ ALL_NAMES = [
     "digits",
     "shapes",
     "photos",
+    "shapes-dense",
     "glyphs",
     "mnist",
     "fashion_mnist",
@@ -73,6 +74,7 @@ def test_list_datasets_order_and_kinds() -> None:
         "digits",
         "shapes",
         "photos",
+        "shapes-dense",
         "glyphs",
     ]
     assert all(isinstance(spec, DatasetSpec) and spec.title and spec.description for spec in specs)

@@ -135,3 +135,14 @@ def test_load_shapes_splits_and_caches(
     assert torch.equal(again.train.x, dataset.train.x) and torch.equal(
         again.test.factors, dataset.test.factors
     )
+
+
+def test_the_dense_grid_has_finer_factors_and_its_own_name(tmp_path: Path) -> None:
+    assert synthetic.grid_size("dense") == 3 * 6 * 16 * 16 * 16 == 73_728
+    assert synthetic.grid_size("coarse") == 7680
+    with pytest.raises(ConfigError, match="coarse, dense"):
+        synthetic.grid_size("huge")
+    images, labels, factors = synthetic.make_shapes(size=16, grid="dense")
+    assert images.shape == (73_728, 1, 16, 16) and labels.shape == (73_728,)
+    assert [len(np.unique(factors[:, k])) for k in range(5)] == [3, 6, 16, 16, 16]
+    assert images[..., 0, :].max() == 0 and images.reshape(len(images), -1).max(1).min() > 0

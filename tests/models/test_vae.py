@@ -121,13 +121,13 @@ def test_evaluate_reports_named_metrics_and_iwae_bounds():
 
 
 def test_iwae_chunking_gives_the_same_bound(monkeypatch):
-    import dul_models.models.vae as vae_module
+    import dul_models.models.vae_terms as bound_module
 
     model = small()
     x = torch.rand(5, 1, 8, 8)
     y = torch.zeros(5, dtype=torch.long)
     big = model.evaluate(x, y, iwae_k=40)["iwae_nll"]
-    monkeypatch.setattr(vae_module, "DECODES_PER_CHUNK", 7)  # many small chunks, same random stream
+    monkeypatch.setattr(bound_module, "DECODES_PER_CALL", 7)  # many small chunks, same random stream
     chunked = model.evaluate(x, y, iwae_k=40)["iwae_nll"]
     assert abs(big - chunked) < 2.0  # same estimator; only the order of random draws differs
 
