@@ -98,3 +98,35 @@ class ConvDecoder(nn.Module):
             return self.deconv(h)  # (B, C, H, W) logits
         h = self.deconv[:-1](h.contiguous(memory_format=torch.channels_last))  # (B, b, H/2, W/2)
         return transposed_conv_by_fold(self.deconv[-1], h)  # (B, C, H, W) logits
+
+
+class BroadcastDecoder(nn.Module):
+    """(B, in_features) → (B, C, H, W) logits by the spatial broadcast decoder (Watters et al. 2019).
+
+    The code is copied to every pixel beside that pixel's (x, y) in [−1, 1], and a small per-pixel
+    network (1×1 convolutions) draws the image: position and size become simple functions of the
+    coordinates, which is what lets a β-VAE put x, y and scale into separate latents.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int], base_channels: int, in_features: int) -> None:
+        super().__init__()
+        channels, height, width = image_shape
+        hidden = 2 * base_channels
+        ys, xs = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
+        self.register_buffer("coords", torch.stack([xs, ys])[None], persistent=False)  # (1, 2, H, W)
+        self.net = nn.Sequential(
+            nn.Conv2d(in_features + 2, hidden, 1),  # (B, hidden, H, W)
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(hidden, hidden, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(hidden, channels, 1),  # (B, C, H, W)
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        batch, (_, _, height, width) = z.shape[0], self.coords.shape
+        tiled = z[:, :, None, None].expand(-1, -1, height, width)  # (B, D, H, W)
+        grid = self.coords.expand(batch, -1, -1, -1)  # (B, 2, H, W)
+        h = torch.cat([tiled, grid.to(z.dtype)], dim=1)  # (B, D + 2, H, W)
+        if CHANNELS_LAST_ON_CPU and h.device.type == "cpu":
+            h = h.contiguous(memory_format=torch.channels_last)
+        return self.net(h)  # (B, C, H, W) logits

@@ -36,3 +36,14 @@ def test_transposed_conv_by_fold_matches_the_layer():
     layer = torch.nn.ConvTranspose2d(6, 2, 4, stride=2, padding=1)
     h = torch.randn(3, 6, 5, 5)
     assert torch.allclose(blocks.transposed_conv_by_fold(layer, h), layer(h), atol=1e-5)
+
+
+def test_broadcast_decoder_draws_from_the_code_and_the_coordinates():
+    torch.manual_seed(0)
+    decoder = blocks.BroadcastDecoder((1, 12, 8), 4, 3)
+    z = torch.randn(5, 3)
+    logits = decoder(z)
+    assert logits.shape == (5, 1, 12, 8)
+    assert not torch.allclose(logits[:, :, 0, 0], logits[:, :, -1, -1])  # pixels differ by where they are
+    assert torch.allclose(decoder(z[:1]), logits[:1], atol=1e-6)  # each image depends on its own code only
+    assert "coords" not in decoder.state_dict()  # derived, never saved
