@@ -7,6 +7,11 @@ often more interpretable latents at the price of blurrier reconstructions. Likel
 with the importance-weighted bound of Burda et al., ICLR 2016 ("Importance Weighted Autoencoders"),
 and active units follow the same paper: a dimension is active when Cov_x(E_q[z_d]) > 0.01.
 
+Remedies for a β-VAE that does not disentangle, each an option: β-TCVAE's total-correlation weight
+(Chen et al., NeurIPS 2018; `tc_beta`), a controlled capacity increase (Burgess et al. 2018,
+"Understanding disentangling in β-VAE"; `capacity_nats`) and the spatial broadcast decoder (Watters et
+al. 2019; `decoder="broadcast"`), the one that disentangles the shapes set at a CPU's budget.
+
 Nothing here hides posterior collapse: no free bits, and KL warm-up is off unless asked for.
 """
 
