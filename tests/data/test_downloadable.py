@@ -230,7 +230,10 @@ def test_blocked_network_is_one_clear_error(data_root: Path, monkeypatch: pytest
         message = str(caught.value)
         assert message.startswith(f"could not download {name!r} (no internet connection?): ")
         assert "Network is unreachable" in message
-        assert "Embedded datasets that need no download: mnist5k, digits, shapes, photos, shapes-dense." in message
+        assert (
+            "Embedded datasets that need no download: mnist5k, digits, shapes, photos, shapes-dense."
+            in message
+        )
         assert f"place the torchvision files under {data_root.resolve() / 'torchvision'}" in message
         assert "Traceback" not in message and "\n" not in message
 
