@@ -214,6 +214,14 @@ def mig_metrics(result: MIGResult, factor_names: Sequence[str]) -> dict[str, Any
     }
 
 
+def factor_row_labels(traversal: Traversal, latent_factor: Sequence[str | None]) -> list[str]:
+    """One label per traversal row: the latent, its KL and the factor it moves (from `mig_metrics`)."""
+    return [
+        f"z{d} (KL {kl:.2f}) moves {latent_factor[d] or 'no single factor'}"
+        for d, kl in zip(traversal.dims, traversal.kl, strict=True)
+    ]
+
+
 class MIGMonitor:
     """The `mig` evaluator: MIG of the posterior means against the test split's known factors.
 

@@ -44,3 +44,15 @@ def test_mig_monitor_takes_the_factors_of_the_first_rows():
         MIGMonitor(torch.from_numpy(factors[:10]).float(), ["a", "b", "constant"])(
             _Identity(), x[:20], torch.zeros(20), quick=True
         )
+
+
+def test_row_labels_name_latent_kl_and_factor():
+    from dul_models.latent_space import Traversal, factor_row_labels
+
+    grid = Traversal(images=torch.zeros(6, 1, 2, 2), dims=[2, 0], values=[-1.0, 0.0, 1.0], kl=[3.456, 0.01])
+    assert factor_row_labels(grid, ["x", None, "scale"]) == [
+        "z2 (KL 3.46) moves scale",
+        "z0 (KL 0.01) moves x",
+    ]
+    grid.dims, grid.kl = [1], [0.0]
+    assert factor_row_labels(grid, ["x", None, "scale"]) == ["z1 (KL 0.00) moves no single factor"]

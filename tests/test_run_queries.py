@@ -10,8 +10,8 @@ from dul_models.run_queries import find_run, find_runs
 def test_finds_bundled_runs_by_config():
     z2 = find_run("vae", "mnist5k", latent_dim=2)
     assert z2 is not None and z2.config["latent_dim"] == 2 and z2.bundled
-    betas = {b: find_run("vae", "shapes", bundled=True, beta=b) for b in (1.0, 4.0)}
-    assert {b: run.config["beta"] for b, run in betas.items()} == {1.0: 1.0, 4.0: 4.0}
+    pair = {b: find_run("vae", "shapes-dense", bundled=True, beta=b) for b in (1.0, 2.0)}
+    assert {b: run.config["decoder"] for b, run in pair.items()} == {1.0: "conv", 2.0: "broadcast"}
     assert find_run("vae", "mnist5k", latent_dim=3) is None
     assert find_run("vae", "mnist5k", no_such_field=1) is None
     assert all(r.family == "vae" and r.dataset == "mnist5k" for r in find_runs("vae", "mnist5k"))

@@ -16,12 +16,19 @@ from app.components.training_panel import PanelLabels, TrainRequest, train_live
 from app.components.uploads import uploaded_image
 from app.pages import page_of
 from dul_models.errors import DULError
-from dul_models.latent_space import manifold_grid, parse_dimensions, traversal_grid
+from dul_models.latent_space import factor_row_labels, manifold_grid, parse_dimensions, traversal_grid
+from dul_models.models.vae_recipes import LIVE_MODEL, LIVE_TRAIN
 from dul_models.run_queries import find_run
 from dul_models.training import TrainConfig
 
 PAGE = page_of(__file__).key
 FAMILY = "vae"
+SHAPES = "shapes-dense"  # the bundled disentanglement runs: the dense grid, 73,728 images
+# (column title, config that picks the bundled run): the plain VAE, then the β-VAE that disentangles
+DISENTANGLING = (
+    ("VAE, β = 1", {"beta": 1.0, "decoder": "conv"}),
+    ("β-VAE, β = 2, broadcast decoder", {"beta": 2.0, "decoder": "broadcast"}),
+)
 
 st.title("🌀 Variational autoencoders")
 st.markdown(
@@ -192,41 +199,55 @@ if run is not None:
         kl_per_dim_chart(kl_per_dim, key="vae-kl-bars")
 
     with tabs[5]:
-        pair = [find_run(FAMILY, "shapes", bundled=True, beta=beta) for beta in (1.0, 4.0)]
-        if None in pair:
+        runs = [find_run(FAMILY, SHAPES, bundled=True, **match) for _, match in DISENTANGLING]
+        if None in runs:
             st.info(
-                "The bundled shapes runs (β = 1 and β = 4) are missing; rebuild them with `make checkpoints`."
+                f"The bundled {SHAPES} runs (β = 1 and β = 2) are missing; rebuild them with `make checkpoints`."
             )
         else:
             st.markdown(
-                "On the generated *shapes* set every image comes from known factors (shape, scale, rotation, x, y). "
-                "MIG (mutual information gap, 0–1) is high when each factor is captured by one latent alone."
+                f"On the generated *{SHAPES}* set every image comes from known factors (shape, scale, rotation, x, y). "
+                "MIG (mutual information gap, 0–1) is high when each factor is captured by one latent alone; each "
+                "row below names the factor its latent shares most information with. With the usual conv decoder, "
+                "neither β = 4, nor β-TCVAE's total-correlation penalty (Chen et al. 2018), nor a controlled capacity "
+                "increase (Burgess et al. 2018) lifted MIG above 0.08 at this budget (all three are options of the "
+                "`vae` family). A **spatial broadcast decoder** (Watters et al. 2019) with β = 2 helps most: the code "
+                "is copied to every pixel beside that pixel's coordinates, and scale gets a latent of its own. At "
+                "10,000 CPU steps x and y still share latents, so MIG stays well below what longer training reaches."
             )
-            shapes = resources.dataset("shapes")
+            shapes = resources.dataset(SHAPES)
             shape_index = picked_index("Shapes test image", "vae-shape-index", 0, len(shapes.test))
-            x_shape = resources.test_images("shapes", device)[shape_index : shape_index + 1]
-            for column, shape_run in zip(st.columns(2), pair, strict=True):
-                if (loaded := load_or_explain(shape_run, "shapes β-VAE", advice=REBUILD)) is not None:
+            x_shape = resources.test_images(SHAPES, device)[shape_index : shape_index + 1]
+            for column, shape_run, (title, _) in zip(st.columns(2), runs, DISENTANGLING, strict=True):
+                if (loaded := load_or_explain(shape_run, "shapes VAE", advice=REBUILD)) is not None:
                     with column, torch.no_grad():
                         z_shape = loaded.model.embed(x_shape)[0]
                         grid = traversal_grid(
                             loaded.model, z_shape, loaded.info.metrics["kl_per_dim"], max_rows=6
                         )
                         score = resources.vae_mig(str(shape_run.path), device)
-                        beta = shape_run.config["beta"]
-                        factor_traversal(f"β = {beta:g}", grid.images, grid.dims, 9, score)
+                        rows = factor_row_labels(grid, score["latent_factor"])
+                        factor_traversal(title, grid.images, rows, 9, score)
     run_download(info)
 
 
 def train_controls() -> TrainRequest:
     t1, t2, t3, t4 = st.columns(4)
-    latent_dim = t1.select_slider("Latent size", [2, 4, 8, 16, 32], 16, key="vae-tr-latent")
+    latent_dim = t1.select_slider(
+        "Latent size", [2, 4, 8, 16, 32], LIVE_MODEL["latent_dim"], key="vae-tr-latent"
+    )
     beta = t2.select_slider("β", [0.5, 1.0, 2.0, 4.0, 8.0], 1.0, key="vae-tr-beta")
     likelihood = t3.selectbox("Likelihood", ["bernoulli", "continuous_bernoulli"], key="vae-tr-lik")
-    epochs = t4.slider("Epochs", 1, 40, 5, key="vae-tr-epochs")
+    epochs = t4.slider("Epochs", 1, 60, LIVE_TRAIN["epochs"], key="vae-tr-epochs")
+    st.caption(
+        f"{LIVE_MODEL['base_channels']} base channels with {LIVE_MODEL['depth']} residual block per resolution, "
+        f"Adam at {LIVE_MODEL['lr']:g} decayed to 0 by a cosine, batch "
+        f"{LIVE_TRAIN['batch_size']}: about a minute of one CPU core for {LIVE_TRAIN['epochs']} epochs of mnist5k."
+    )
+    train = {**LIVE_TRAIN, "epochs": float(epochs)}
     return TrainRequest(
-        {"latent_dim": latent_dim, "beta": beta, "likelihood": likelihood},
-        TrainConfig(epochs=float(epochs), seed=seed, device=device, eval_every=100, full_final_eval=False),
+        {**LIVE_MODEL, "latent_dim": latent_dim, "beta": beta, "likelihood": likelihood},
+        TrainConfig(**train, seed=seed, device=device, eval_every=100, full_final_eval=False),
         title=f"VAE z={latent_dim}, β={beta:g}, {likelihood}",
     )
 

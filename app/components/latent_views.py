@@ -58,22 +58,21 @@ def kl_per_dim_chart(kl_per_dim: Sequence[float], *, key: str) -> None:
     )
 
 
-def factor_traversal(title: str, images: torch.Tensor, dims: Sequence[int], steps: int, score: dict) -> None:
+def factor_traversal(title: str, images: torch.Tensor, rows: Sequence[str], steps: int, score: dict) -> None:
     """A traversal grid of a model trained on a set with known factors, labelled with its MIG.
 
-    `score` holds "mig", "per_factor" (normalised gaps) and "best_latent" (factor → latent index).
+    `rows` labels each row (latent, KL and the factor it moves: `latent_space.factor_row_labels`);
+    `score` is `latent_space.mig_metrics` ("mig", "mig_per_factor": the normalised gaps).
     """
     st.metric(f"{title}: MIG", f"{score['mig']:.3f}")
-    best = {}
-    for factor, latent in score["best_latent"].items():
-        best.setdefault(latent, []).append(factor)
     image_grid(
         images,
         nrow=steps,
         scale=2,
-        caption="Rows (latent → factor it informs most): "
-        + ", ".join(f"z{d}→{'/'.join(best.get(d, ['–']))}" for d in dims),
-        download_name=f"{title.replace(' ', '')}-traversal.png",
+        caption="Rows, most informative (highest KL) first: " + "; ".join(rows),
+        download_name=f"{title.replace(' ', '').replace(',', '-')}-traversal.png",
     )
-    table = {"factor": list(score["per_factor"]), "MI gap / H(factor)": list(score["per_factor"].values())}
-    st.dataframe(pd.DataFrame(table), hide_index=True)
+    gaps = score["mig_per_factor"]
+    st.dataframe(
+        pd.DataFrame({"factor": list(gaps), "MI gap / H(factor)": list(gaps.values())}), hide_index=True
+    )

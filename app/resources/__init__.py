@@ -145,8 +145,9 @@ def gan_reference_distance(dataset_name: str, device: str, n: int = 300) -> floa
 
 @st.cache_data(show_spinner="Encoding the shapes test set and scoring disentanglement (MIG)…", max_entries=8)
 def vae_mig(path: str, device: str) -> dict:
-    """MIG of a VAE run on the shapes test split, with each factor's gap and best latent."""
-    from dul_models.latent_space import mig_on_dataset
+    """MIG of a VAE run on its (shapes) dataset's test split: per-factor gaps and each latent's factor."""
+    from dul_models.latent_space import mig_metrics, mig_on_dataset
 
-    result = mig_on_dataset(loaded_run(path, device).model, dataset("shapes"))
-    return {"mig": result.mig, "per_factor": result.per_factor, "best_latent": result.best_latent}
+    run = loaded_run(path, device)
+    data = dataset(run.info.dataset)
+    return mig_metrics(mig_on_dataset(run.model, data), data.factor_names)

@@ -166,7 +166,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "Shapes, dense grid (dSprites-like)",
             True,
             "73,728 generated 28×28 shapes on a finer grid of the same factors (6 scales, 16 rotations, "
-            "16×16 positions): enough images for a β-VAE to disentangle them.",
+            "16×16 positions), for disentanglement.",
             _lazy(_SYNTHETIC, "load_shapes", grid="dense"),
         ),
         DatasetSpec(

@@ -7,6 +7,11 @@ often more interpretable latents at the price of blurrier reconstructions. Likel
 with the importance-weighted bound of Burda et al., ICLR 2016 ("Importance Weighted Autoencoders"),
 and active units follow the same paper: a dimension is active when Cov_x(E_q[z_d]) > 0.01.
 
+Remedies for a β-VAE that does not disentangle, each an option: β-TCVAE's total-correlation weight
+(Chen et al., NeurIPS 2018; `tc_beta`), a controlled capacity increase (Burgess et al. 2018,
+"Understanding disentangling in β-VAE"; `capacity_nats`) and the spatial broadcast decoder (Watters et
+al. 2019; `decoder="broadcast"`), the one that disentangles the shapes set at a CPU's budget.
+
 Nothing here hides posterior collapse: no free bits, and KL warm-up is off unless asked for.
 """
 
@@ -21,12 +26,13 @@ import torch.nn.functional as F
 
 from dul_models.errors import ConfigError
 from dul_models.models.base import Batch, DULModel, ModelConfig
-from dul_models.models.blocks import ConvDecoder, ConvEncoder
+from dul_models.models.blocks import BroadcastDecoder, ConvDecoder, ConvEncoder
 from dul_models.models.vae_recipes import RECIPES
 from dul_models.models.vae_terms import gaussian_kl, iwae_bound, total_correlation
 
 LIKELIHOODS = ("bernoulli", "continuous_bernoulli")
 INTERPOLATIONS = ("linear", "slerp")
+DECODERS = ("conv", "broadcast")
 EVAL_K, QUICK_K = 1000, 50  # importance samples: the published protocol, and a cheap periodic check
 ACTIVE_THRESHOLD = 0.01  # Burda et al.: variance of the posterior mean across the data
 TEST_BINARISATION_SEED = 0  # the test set is binarised stochastically, but the same way every time
@@ -48,6 +54,9 @@ class VAEConfig(ModelConfig):
     # target C growing linearly from 0 to capacity_nats over capacity_steps (beta then acts like their γ)
     capacity_nats: float = 0.0
     capacity_steps: int = 0
+    # "conv" mirrors the encoder; "broadcast" is the spatial broadcast decoder (Watters et al. 2019): the
+    # code tiled over the pixels beside their coordinates, which is what separates position and scale
+    decoder: str = "conv"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -70,6 +79,8 @@ class VAEConfig(ModelConfig):
             raise ConfigError(
                 "capacity_steps must be >= 1 when capacity_nats > 0 (the steps C takes to grow)"
             )
+        if self.decoder not in DECODERS:
+            raise ConfigError(f"unknown decoder {self.decoder!r}; choose from: {', '.join(DECODERS)}")
         if not self.tc_beta >= 0:
             raise ConfigError(f"tc_beta must be >= 0 (0 = off), got {self.tc_beta!r}")
         if not 0 <= self.depth <= MAX_DEPTH:
@@ -95,7 +106,10 @@ class VAE(DULModel):
         shape, width, latent = config.image_shape, config.base_channels, config.latent_dim
         # depth 0: the plain shared blocks (fast, and the parameter names of runs saved before `depth`)
         self.encoder = ConvEncoder(shape, width, 2 * latent, config.depth)
-        self.decoder = ConvDecoder(shape, width, latent, config.depth)
+        if config.decoder == "broadcast":
+            self.decoder = BroadcastDecoder(shape, width, latent)
+        else:
+            self.decoder = ConvDecoder(shape, width, latent, config.depth)
         self.steps_trained = 0  # for the optional KL warm-up only; not saved
         self.train_size: int | None = None  # N of the total-correlation estimator, set by `prepare`
 

@@ -27,8 +27,9 @@ def small(**overrides) -> VAE:
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 8, 8)])
-def test_shapes_of_every_verb(shape):
-    model = VAE(VAEConfig(image_shape=shape, latent_dim=5, base_channels=4))
+@pytest.mark.parametrize("decoder", ["conv", "broadcast"])
+def test_shapes_of_every_verb(shape, decoder):
+    model = VAE(VAEConfig(image_shape=shape, latent_dim=5, base_channels=4, decoder=decoder))
     x = torch.rand(3, *shape)
     mean, logvar = model.encode(x)
     assert mean.shape == logvar.shape == (3, 5)
@@ -141,6 +142,7 @@ def test_iwae_chunking_gives_the_same_bound(monkeypatch):
         ({"kl_warmup_steps": -1}, "kl_warmup_steps"),
         ({"depth": -1}, "depth"),
         ({"depth": 5}, "depth"),
+        ({"decoder": "mlp"}, "decoder"),
         ({"image_shape": (1, 30, 30)}, "multiples of 4"),
     ],
 )
