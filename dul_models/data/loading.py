@@ -48,14 +48,20 @@ def cached_npz(
         except (OSError, ValueError, EOFError, zipfile.BadZipFile):
             pass  # a damaged cache is derived data: rebuild it below
     arrays = build()
+    save_cache(path, arrays)
+    return arrays
+
+
+def save_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write derived arrays under a temporary name and rename them into place (a crash or a second
+    process never leaves half a file); a read-only data folder only costs a rebuild next time."""
     try:
         with temporary_sibling(path) as tmp:
             with open(tmp, "xb") as out:
                 np.savez(out, **arrays)
             os.replace(tmp, path)
     except OSError:
-        pass  # read-only data folder: the arrays are still good, only the cache is missing
-    return arrays
+        pass
 
 
 def stratified_split(

@@ -11,14 +11,13 @@ characters come from alphabets no model trained on. The resized arrays are cache
 
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from dul_models.data.downloadable import _FAILURES, _READ_FAILURES, _fetch, _network_hint, _short_cause
-from dul_models.data.loading import make_split, stratified_split, temporary_sibling
+from dul_models.data.loading import make_split, save_cache, stratified_split
 from dul_models.data.registry import ImageDataset, embedded_names
 from dul_models.errors import DatasetUnavailableError
 
@@ -118,11 +117,5 @@ def _cached(cache: Path, folder: Path) -> dict[str, np.ndarray]:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # derived data: read the archives again
     arrays = _read(folder)
-    try:
-        with temporary_sibling(cache) as tmp:
-            with open(tmp, "xb") as out:
-                np.savez(out, **arrays)
-            os.replace(tmp, cache)
-    except OSError:
-        pass  # a read-only data folder only costs a re-read next time
+    save_cache(cache, arrays)
     return arrays
