@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+# pytest-xdist workers, whole test files each (--dist loadfile: a file's fixtures are built once); two fill the
+# 2-core CI machine, the browser test's server running beside the other worker's tests
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint checkpoints bench
 
@@ -18,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

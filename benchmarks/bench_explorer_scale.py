@@ -87,24 +87,24 @@ def _warm_draws(page, which: str, maps: int) -> list[float]:
     return times
 
 
-def _box_select(page, n: int) -> tuple[float, int, str]:
-    """Box-select about n points on the first map; seconds until its gallery caption shows, rows, caption."""
+def _box_select(page, n: int) -> tuple[float, float, int, str]:
+    """Box-select about n points on the first map. Returns the seconds from mouse-up until the gallery's run
+    finished, the seconds the drag itself took (8 mouse moves: Plotly selects and redraws live on each),
+    the rows in the box and the gallery's caption."""
     chart = page.locator(MAPS).first
     chart.scroll_into_view_if_needed()
     chart.hover()
     chart.locator('.modebar-btn[data-val="select"]').first.click()
     box = page.evaluate(BOX_FOR, n)
-
-    def drag() -> None:
-        page.mouse.move(box["x0"], box["y0"])
-        page.mouse.down()
-        page.mouse.move(box["x1"], box["y1"], steps=8)
-        page.mouse.up()
-
-    seconds = _act(page, drag)
+    page.mouse.move(box["x0"], box["y0"])
+    page.mouse.down()
+    start = time.perf_counter()
+    page.mouse.move(box["x1"], box["y1"], steps=8)
+    dragged = time.perf_counter() - start
+    seconds = _act(page, page.mouse.up)
     caption = page.locator(MAIN).get_by_text("selected (first").first
     caption.wait_for()
-    return seconds, box["n"], caption.inner_text()
+    return seconds, dragged, box["n"], caption.inner_text()
 
 
 def _row(measurement: str, times: list[float], target: float, detail: str) -> dict:
@@ -174,20 +174,40 @@ def run() -> str:
                     f"2 WebGL maps (raw pixels, 784-D → 2-D by PCA), until both canvases drew; cold {cold_big:.1f} s",
                 )
             )
-            selections, caption, chosen = [], "", 0
+            selections, drags, caption, chosen = [], [], "", 0
             for _ in range(REPEATS):
                 _images(page, "test split", 0)  # clears the selection: a fresh map each time
                 _images(page, "all images", 2)
-                seconds, chosen, caption = _box_select(page, SELECT_N)
+                seconds, dragged, chosen, caption = _box_select(page, SELECT_N)
                 selections.append(seconds)
-                print(f"   box selection of {chosen:,}: {seconds:.2f} s ({caption})", flush=True)
+                drags.append(dragged)
+                print(
+                    f"   box selection of {chosen:,}: {seconds:.2f} s, drag {dragged:.2f} s ({caption})",
+                    flush=True,
+                )
             page.screenshot(path=str(SHOTS / "explorer-70k-selection.png"))
             rows.append(
                 _row(
                     f"box selection of ≈ {SELECT_N:,} of 73,728 points → gallery",
                     selections,
                     LASSO_TARGET_S,
-                    f"{chosen:,} points in the box; the page said: {caption!r}; linked map recoloured",
+                    f"from mouse-up; {chosen:,} points in the box; the page said: {caption!r}; the drag before "
+                    f"it (8 mouse moves) took {statistics.median(drags):.2f} s (median)",
+                )
+            )
+            toggle = page.locator(f'{MAIN} [data-testid="stCheckbox"]', has_text="Mark each map").first
+            marked = [_act(page, toggle.click, drawn_maps=2)]  # on: the selection is marked on the second map
+            for _ in range(REPEATS - 1):
+                _act(page, toggle.click)
+                marked.append(_act(page, toggle.click, drawn_maps=2))
+            print(f"   marked on the other map: {marked}", flush=True)
+            rows.append(
+                _row(
+                    "the same selection marked on the second map (on request above 20,000 points)",
+                    marked,
+                    BIG_TARGET_S,
+                    "switching 'Mark each map's selection on the other' on until both maps drew again "
+                    "(no separate target; held to the first-draw target)",
                 )
             )
             load.append(os.getloadavg()[0])
@@ -199,15 +219,24 @@ def run() -> str:
         "warm time is the median of "
         f"{REPEATS} (switching to the test split and back to all images between them).",
         "Box selection: a box around the first map's centre sized (in the browser, from Plotly's own points) "
-        "to hold about 10,000 points, dragged with the mouse; timed until the gallery's caption shows "
-        "(label counts, the first 64 images, the selection CSV button, the second map marking the selection).",
+        "to hold about 10,000 points, dragged with the mouse in 8 moves; timed from mouse-up until the run it "
+        "starts finished and the gallery's caption shows (label counts, the first 64 images, the selection "
+        "CSV button). Above 20,000 points the second map is not redrawn for a selection unless 'Mark each "
+        "map's selection on the other' is on (timed separately): before that change the selection with "
+        "both maps redrawn took 9.1-13.3 s including the drag (load 5-7).",
         "Where the time goes at 73,728 points (profiled apart with AppTest, same machine): the page script "
         "itself reruns warm in 0.3 s (it was 2.3 s before features moved to st.cache_resource: st.cache_data "
         "unpickled 231 MB of pixel features six times a rerun) and in 1.35 s with 10,000 points selected "
         "(Streamlit deep-copies the selection's 10,000 point records); the rest is the browser: parsing two "
         "1.8 MB figures and drawing 2 × 73,728 WebGL points with SwiftShader, i.e. on the same 2 CPU cores. "
         "Standalone, Plotly.react took 0.3-0.6 s per map and the first two animation frames 1.3-5 s.",
-        "Box selection timeline (separate runs, same machine): 0.4-1.7 s from mouse-up until the browser starts the rerun (Plotly's selection of 73,728 points and Streamlit's 10,000-point event), then 4.3-6.3 s until the run is reported finished (server 1.35 s; the browser redraws both maps meanwhile: the first with its selection, the second with the linked marks). A Chrome DevTools CPU profile of those seconds puts 65-70 % of the page's main thread in native code ('(program)': WebGL calls into SwiftShader), 5 % in Plotly's JS. A rerun that leaves both maps unchanged (the neighbour query) takes 1.75 s and keeps their WebGL canvases.",
+        "Box selection timeline (separate runs, one map, the page's script-state attribute watched in the "
+        "browser): each mouse move of the drag cost 0.3-0.4 s (Plotly selects among 73,728 points and redraws "
+        "the canvas with the selection on every move); from mouse-up 0.5-1.0 s until the browser starts the "
+        "rerun (Plotly's selection event and Streamlit's 10,000-point JSON of it), then 0.8-1.7 s until the "
+        "run finished. With both maps redrawn the run took 4.3-6.3 s instead: a Chrome DevTools CPU profile "
+        "of those seconds put 65-70 % of the page's main thread in native code ('(program)': WebGL calls "
+        "into SwiftShader), 5 % in Plotly's JS.",
         "1-minute load average during the run: "
         + ", ".join(f"{v:.1f}" for v in load)
         + " (2 cores, shared).",

@@ -18,8 +18,11 @@ def isolated_runs_dir(tmp_path_factory):
     patch.setenv(
         "DUL_PREWARM", "0"
     )  # no background UMAP warm-up competing with the tests (tests/app/test_warm.py)
-    # every core for the tests unless DUL_TORCH_THREADS says otherwise (e.g. on a machine shared with other work)
-    torch.set_num_threads(int(os.environ.get("DUL_TORCH_THREADS", os.cpu_count() or 1)))
+    # the cores shared among pytest-xdist's workers (make test runs two), unless DUL_TORCH_THREADS says
+    # otherwise (e.g. on a machine shared with other work): two workers of two threads would oversubscribe 2 cores
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    torch.set_num_threads(int(os.environ.get("DUL_TORCH_THREADS", threads)))
     yield path
     patch.undo()
 

@@ -11,7 +11,7 @@ import torch
 
 from app import resources, state
 from app.components.charts import WEBGL_ABOVE, placement_chart, scatter_3d
-from app.components.embedding_map import embedding_map, selected_rows
+from app.components.embedding_map import LINK_LIVE_UP_TO, embedding_map, selected_rows
 from app.components.images import image_grid
 from app.components.probe_table import probe_table
 from app.components.sidebar import chosen_dataset
@@ -172,11 +172,20 @@ if method == "tsne" and len(labels) > TSNE_CPU_LIMIT:  # refused by the library;
     st.button("Use UMAP instead", on_click=use_umap, key="emb-use-umap", type="primary")
     selected = None
 elif compare:
+    link = len(labels) <= LINK_LIVE_UP_TO or st.toggle(
+        f"Mark each map's selection on the other (redraws the other map: several seconds at {len(labels):,} "
+        "points where WebGL runs without a GPU)",
+        value=False,
+        key="emb-link-big",
+        help=f"Up to {LINK_LIVE_UP_TO:,} points the maps are always linked. Above that a selection shows its "
+        "gallery without redrawing the second map, unless you switch this on.",
+    )
     left, right = st.columns(2)
     with left:  # the second map's selection marks the first; the first's (drawn, so known) marks the second
-        selected = draw(spec_a, MAPS[0], selected_rows(st.session_state.get(MAPS[1]), len(labels)))
+        linked = selected_rows(st.session_state.get(MAPS[1]), len(labels)) if link else []
+        selected = draw(spec_a, MAPS[0], linked)
     with right:  # (reading session_state copies a selection: 10,000 points took 0.5 s a copy)
-        draw(spec_b, MAPS[1], selected or [])
+        draw(spec_b, MAPS[1], (selected or []) if link else [])
     st.caption(
         "Linked selection: the points you select on one map are marked on the other, so you see whether the "
         "same images stay together under the other encoder. Double-click a map to clear its selection."

@@ -23,6 +23,10 @@ GALLERY_SIZE = 64  # selected images shown (and in the PNG)
 # WebGL canvases at the screen's resolution, not plotly's default of twice it: four times fewer pixels to
 # fill where WebGL runs on the CPU (SwiftShader in headless Chromium); points stay 5 px either way.
 CHART_CONFIG = {"plotGlPixelRatio": 1}
+# Two linked maps: above this many points a selection does not redraw the other map unless the user asks. At
+# 73,728 points that redraw (WebGL on the CPU: SwiftShader) took 3-8 s of the 5-11 s a box selection took
+# (benchmarks/bench_explorer_scale.py); a module constant so a test can lower it
+LINK_LIVE_UP_TO = 20_000
 
 
 def selected_rows(event: Mapping | None, n: int) -> list[int]:

@@ -62,6 +62,18 @@ def test_a_selection_shows_its_images_counts_and_is_linked_to_the_other_map(page
     assert "⬇ Selection CSV (index, label, coordinates, encoder)" in buttons  # says which encoder placed them
 
 
+def test_above_the_live_link_limit_the_other_map_is_marked_on_request(page, monkeypatch):
+    monkeypatch.setattr("app.components.embedding_map.LINK_LIVE_UP_TO", 500)  # 1,000 test images: "large"
+    page.run()
+    rows = [2, 3, 5, 7, 11, 13]
+    select_rows(page, "emb-map-a", rows)
+    assert "6 selected (first 6 shown)" in texts(page)  # the gallery comes without the other map's redraw
+    assert "selected on the other map" not in chart_json(page, 1)
+    page.toggle(key="emb-link-big").set_value(True).run()
+    assert "selected on the other map" in chart_json(page, 1)
+    assert "6 selected (first 6 shown)" in texts(page) and not page.error
+
+
 def test_projection_dimensions_and_colourings(page):
     page.radio(key="emb-method").set_value("tsne").run()
     no_exceptions(page)
