@@ -90,7 +90,7 @@ def embedding_map(
         webgl=webgl,
     )
     event = st.plotly_chart(
-        fig, key=key, on_select="rerun", selection_mode=("box", "lasso"), config=CHART_CONFIG
+        fig, key=key, on_select="rerun", selection_mode=("points", "box", "lasso"), config=CHART_CONFIG
     )
     drawn = (event.get("selection") or {}) if event else {}
     chosen = selected_rows(event, len(coords))
@@ -121,7 +121,7 @@ def embedding_map(
     else:
         st.caption(
             "Draw a box or a lasso on the map (toolbar, top right) to see the images you select "
-            "and how their labels are spread."
+            "and how their labels are spread; click a point to see its image (shift-click adds more)."
         )
     st.download_button(
         f"⬇ Map CSV ({columns})",

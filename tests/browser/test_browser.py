@@ -256,9 +256,28 @@ GL_DRAWN = """
 """
 
 
+# page coordinates of the first map's first point
+FIRST_POINT = """
+() => {
+  const gd = document.querySelector('[data-testid="stMain"] .js-plotly-plot');
+  const trace = gd._fullData[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const drag = gd.querySelector('.nsewdrag').getBoundingClientRect();
+  return {x: drag.left + xa.d2p(trace.x[0]), y: drag.top + ya.d2p(trace.y[0])};
+}
+"""
+
+
 def check_embeddings(app: Driver) -> None:
-    """Box-select on the first encoder's map: the gallery, its label counts and the linked map update.
-    Then all 5,000 images: above 3,000 points the maps are WebGL (scattergl), and both must draw."""
+    """Click a point: its image (and it becomes the neighbours' query). Box-select on the first encoder's map: the gallery, its
+    label counts and the linked map update. Then all 5,000 images: above 3,000 points the maps are WebGL
+    (scattergl), and both must draw."""
+    page = app.page
+    chart = page.locator(PLOTLY_CHART, has_text="by PCA").first
+    chart.scroll_into_view_if_needed()
+    chart.hover()
+    point = page.evaluate(FIRST_POINT)
+    app.act_and_wait("embeddings, clicking a point", lambda: page.mouse.click(point["x"], point["y"]))
+    page.locator(MAIN).get_by_text("1 selected (first 1 shown)").first.wait_for()  # (the point on top there)
     box_select(app, "by PCA", "embeddings")
     assert app.page.locator(PLOTLY_CHART, has_text="selected on the other map").count() == 1
     radio = app.page.locator(f'{MAIN} [data-testid="stRadio"]', has_text="Images").first
