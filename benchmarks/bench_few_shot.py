@@ -26,6 +26,8 @@ TARGET_ACC, FEATURE_TARGET_S, MAML_TARGET_S = 0.90, 10.0, 120.0
 SELF_SUPERVISED = ("simclr", "moco", "rotation", "jigsaw", "context", "colorization", "deepcluster")
 SETTINGS = {"mnist5k": ((5, 1), (5, 5)), "glyphs": ((5, 1), (20, 1), (5, 5), (20, 5))}
 PROTONET_TARGETS = {("mnist5k", 5, 1), ("glyphs", 20, 1)}
+# MAML at the bundled run's training setting only: a run with its 20-way 5-shot too was unfinished after 40 min
+MAML_WAY = 5
 
 
 def bundled(name: str) -> EncoderSpec | None:
@@ -84,7 +86,7 @@ def dataset_rows(name: str) -> list[dict]:
                 if spec == protonet and method == "protonet" and (name, way, shot) in PROTONET_TARGETS:
                     r.update(acc_target=TARGET_ACC, acc_met=r["acc"] >= TARGET_ACC)
                 rows.append(r)
-        if maml is not None:
+        if maml is not None and way == MAML_WAY:  # 20-way: tens of minutes on a CPU; see the notes
             solver, setup_s = timed_solver(maml, dataset, "maml", pool)
             r = row(solver, episodes, name, way, shot)
             r["seconds"] = setup_s + r["answer_s"]
@@ -105,6 +107,9 @@ def run() -> str:
         "ProtoNet runs were meta-trained on base classes only (digits 0–4; glyph classes 0–239). The "
         "self-supervised encoders were trained on the whole mnist5k training split without labels, so they "
         "have seen novel digits, unlabelled.",
+        "MAML is benchmarked at 5-way, the setting its bundled run was meta-trained for. At 20-way (its copied "
+        "head answers any N) `python -m dul_models episodes checkpoints/maml-glyphs --dataset glyphs --way 20` "
+        "measured 0.779 (1-shot) and 0.873 (5-shot) on the same kind of 600 episodes.",
         "References on Omniglot (28×28, 1,623 classes): ProtoNets 0.988 (5-way 1-shot) and 0.960 (20-way "
         "1-shot); MAML 0.987 / 0.958 (Snell et al. 2017; Finn et al. 2017).",
     ]
