@@ -1,7 +1,8 @@
 """How fast `python -m dul_models eval` computes the bundled VAE's k = 1000 bound, and what made it fast.
 
 `checkpoints/vae-mnist5k-z16` on the mnist5k test split: 1,000 images × 1,000 importance samples = a
-million decoder passes. #16 measured 13 min 25 s (805 s) on 2 CPU cores with no output, 6 min of it in
+million decoder passes. The bundled run now has 16 base channels (it had 32: the ablation times that
+architecture too). #16 measured 13 min 25 s (805 s) on 2 CPU cores with no output, 6 min of it in
 the kernel. Here: the whole `eval` timed (threads as `eval` picks them: every idle core), and an
 ablation on the first 50 test images (×20 for 1,000) from the old loop to the one in
 `dul_models.models.vae_terms.iwae_bound`: 256 codes per decoder call instead of 4,096 (activations of
@@ -26,7 +27,7 @@ from dul_models.__main__ import evaluate_run
 from dul_models.checkpoints import bundled_dir, load_run
 from dul_models.data import get_dataset, to_float
 from dul_models.devices import batch_thread_count, configure_threads
-from dul_models.models import blocks
+from dul_models.models import blocks, build_model
 from dul_models.models.vae_terms import gaussian_log_prob, iwae_bound
 
 EVAL_TARGET_S, BEFORE_S, ABLATION_IMAGES = 120.0, 805.0, 50
@@ -77,13 +78,22 @@ def eval_speed_rows() -> list[dict]:
         ("… and channels-last activations, last layer by fold, 1 thread", iwae_bound, 1, True),
         *((("… and 2 threads (now, on an idle machine)", iwae_bound, 2, True),) if idle >= 2 else ()),
     )
+    # the bundled run's earlier architecture (32 base channels, 4× the decoder's multiply-adds), untrained: the
+    # time of a decode does not depend on the weights
+    wide = build_model("vae", {**load_run(run).info.config, "base_channels": 32}, seed=0).eval()
+    if idle >= 2:
+        variants = (
+            *variants,
+            ("… the same with 32 base channels (the run before #16's retraining)", iwae_bound, 2, True),
+        )
     rows = []
     for label, bound, threads, channels_last in variants:
         configure_threads(threads)
         blocks.CHANNELS_LAST_ON_CPU = channels_last
+        timed_model = wide if "32 base channels" in label else model
         with torch.no_grad():
             wall, user, kernel, load = _timed(
-                lambda bound=bound: bound(model, x, 1000, torch.Generator().manual_seed(0))
+                lambda bound=bound, m=timed_model: bound(m, x, 1000, torch.Generator().manual_seed(0))
             )
         scale = 1000 / ABLATION_IMAGES
         rows.append(
