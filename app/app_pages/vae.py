@@ -211,9 +211,10 @@ if run is not None:
                 "row below names the factor its latent shares most information with. With the usual conv decoder, "
                 "neither β = 4, nor β-TCVAE's total-correlation penalty (Chen et al. 2018), nor a controlled capacity "
                 "increase (Burgess et al. 2018) lifted MIG above 0.08 at this budget (all three are options of the "
-                "`vae` family). A **spatial broadcast decoder** (Watters et al. 2019) with β = 2 helps most: the code "
-                "is copied to every pixel beside that pixel's coordinates, and scale gets a latent of its own. At "
-                "10,000 CPU steps x and y still share latents, so MIG stays well below what longer training reaches."
+                "`vae` family). A **spatial broadcast decoder** (Watters et al. 2019) with β = 2 does it: the code "
+                "is copied to every pixel beside that pixel's coordinates, and x, y and scale each get a latent of "
+                "their own (MIG 0.47 against 0.05). The random seed matters as much: the same recipe with seed 0 "
+                "stayed near 0.12, with x and y sharing latents (Locatello et al. 2019 saw the same on dSprites)."
             )
             shapes = resources.dataset(SHAPES)
             shape_index = picked_index("Shapes test image", "vae-shape-index", 0, len(shapes.test))
