@@ -24,8 +24,8 @@ GALLERY_SIZE = 64  # selected images shown (and in the PNG)
 # fill where WebGL runs on the CPU (SwiftShader in headless Chromium); points stay 5 px either way.
 CHART_CONFIG = {"plotGlPixelRatio": 1}
 # Two linked maps: above this many points a selection does not redraw the other map unless the user asks. At
-# 73,728 points that redraw (WebGL on the CPU: SwiftShader) took 3-8 s of the 5-11 s a box selection took
-# (benchmarks/bench_explorer_scale.py); a module constant so a test can lower it
+# 73,728 points (WebGL on the CPU: SwiftShader) a box selection took 5.7-11.5 s with both maps redrawn and
+# 4-6 s with one, drag included (benchmarks/bench_explorer_scale.py); a module constant so a test can lower it
 LINK_LIVE_UP_TO = 20_000
 
 

@@ -50,7 +50,7 @@ RECIPES = (
     # the end: these runs are for MIG, not likelihood. On this budget the conv decoder stayed at MIG ≤ 0.08
     # with β = 1, β = 4, β-TCVAE (tc_beta 6) and capacity annealing alike; the spatial broadcast decoder with
     # β = 2 gives scale a latent of its own, and x and y their own too with seed 1. The seed decides as much
-    # as the method (Locatello et al. 2019): with seed 0 the same recipe stays at MIG 0.11-0.16 (bench_vae.py)
+    # as the method (Locatello et al. 2019): with seed 0 the same recipe stays at MIG 0.10-0.16 (bench_vae.py)
     _recipe(
         "vae-shapes-beta1",
         "shapes-dense",

@@ -268,9 +268,9 @@ FIRST_POINT = """
 
 
 def check_embeddings(app: Driver) -> None:
-    """Click a point: its image (and it becomes the neighbours' query). Box-select on the first encoder's map: the gallery, its
-    label counts and the linked map update. Then all 5,000 images: above 3,000 points the maps are WebGL
-    (scattergl), and both must draw."""
+    """Click a point: its image (it becomes the neighbours' query). Box-select on the first encoder's map:
+    the gallery, its label counts and the linked map update. Then all 5,000 images: above 3,000 points the
+    maps are WebGL (scattergl), and both must draw."""
     page = app.page
     chart = page.locator(PLOTLY_CHART, has_text="by PCA").first
     chart.scroll_into_view_if_needed()
