@@ -195,22 +195,33 @@ def check_denoising_upload(app: Driver) -> None:
     app.assert_healthy("denoising, after the bad upload", (UNREADABLE,))
 
 
-def box_select(app: Driver, chart_text: str, where: str, expected_errors: tuple[str, ...] = ()) -> None:
-    """Box-select the middle of the map whose text contains `chart_text`; its gallery must appear."""
+# a lasso around the middle of the map: an octagon, in fractions of the plot area
+LASSO = [
+    (0.5 + 0.3 * c, 0.5 + 0.3 * s)
+    for c, s in ((1, 0), (0.7, 0.7), (0, 1), (-0.7, 0.7), (-1, 0), (-0.7, -0.7), (0, -1), (0.7, -0.7), (1, 0))
+]
+
+
+def box_select(
+    app: Driver, chart_text: str, where: str, expected_errors: tuple[str, ...] = (), *, lasso: bool = False
+) -> None:
+    """Box-select (or lasso) the middle of the map whose text contains `chart_text`; its gallery must appear."""
     page = app.page
     chart = page.locator(PLOTLY_CHART, has_text=chart_text).first
     chart.scroll_into_view_if_needed()
     chart.hover()
-    chart.locator('.modebar-btn[data-val="select"]').first.click()  # box select
+    chart.locator(f'.modebar-btn[data-val="{"lasso" if lasso else "select"}"]').first.click()
     box = chart.locator(".nsewdrag").first.bounding_box()
+    path = LASSO if lasso else [(0.2, 0.2), (0.8, 0.8)]
 
     def drag() -> None:
-        page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
+        page.mouse.move(box["x"] + path[0][0] * box["width"], box["y"] + path[0][1] * box["height"])
         page.mouse.down()
-        page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.8 * box["height"], steps=8)
+        for fx, fy in path[1:]:
+            page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=4)
         page.mouse.up()
 
-    app.act_and_wait(f"{where}, box-selecting on the map", drag)
+    app.act_and_wait(f"{where}, {'lasso' if lasso else 'box'}-selecting on the map", drag)
     page.locator(MAIN).get_by_text("selected (first").first.wait_for()
     app.assert_healthy(f"{where}, after a box selection", expected_errors)
     app.screenshot(f"{where}-selection")
@@ -268,7 +279,7 @@ FIRST_POINT = """
 
 
 def check_embeddings(app: Driver) -> None:
-    """Click a point: its image (it becomes the neighbours' query). Box-select on the first encoder's map:
+    """Click a point: its image (it becomes the neighbours' query). Lasso on the first encoder's map:
     the gallery, its label counts and the linked map update. Then all 5,000 images: above 3,000 points the
     maps are WebGL (scattergl), and both must draw."""
     page = app.page
@@ -278,7 +289,7 @@ def check_embeddings(app: Driver) -> None:
     point = page.evaluate(FIRST_POINT)
     app.act_and_wait("embeddings, clicking a point", lambda: page.mouse.click(point["x"], point["y"]))
     page.locator(MAIN).get_by_text("1 selected (first 1 shown)").first.wait_for()  # (the point on top there)
-    box_select(app, "by PCA", "embeddings")
+    box_select(app, "by PCA", "embeddings", lasso=True)
     assert app.page.locator(PLOTLY_CHART, has_text="selected on the other map").count() == 1
     radio = app.page.locator(f'{MAIN} [data-testid="stRadio"]', has_text="Images").first
     app.act_and_wait("embeddings, all images", radio.get_by_text("all images").click)
