@@ -15,6 +15,14 @@ from dul_models.models.base import Recipe
 # benchmarks/bench_vae_live.py
 LIVE_MODEL: dict[str, Any] = {"latent_dim": 16, "base_channels": 16, "depth": 1, "lr": 3e-3}
 LIVE_TRAIN: dict[str, Any] = {"epochs": 15, "batch_size": 64, "lr_schedule": "cosine"}
+# the two shapes runs train alike (steps, batch, seed), so their MIG compares the decoder and β alone
+SHAPES_TRAIN: dict[str, Any] = {
+    "steps": 10_000,
+    "batch_size": 128,
+    "eval_every": 1000,
+    "full_final_eval": False,
+    "seed": 1,
+}
 
 
 def _recipe(name: str, dataset: str, title: str, model_config: dict, **train: Any) -> Recipe:
@@ -56,21 +64,13 @@ RECIPES = (
         "shapes-dense",
         "VAE on shapes (β = 1, conv decoder)",
         {"latent_dim": 10, "beta": 1.0, "base_channels": 16, "decoder": "conv"},
-        steps=10_000,
-        batch_size=128,
-        eval_every=1000,
-        full_final_eval=False,
-        seed=1,
+        **SHAPES_TRAIN,
     ),
     _recipe(
         "vae-shapes-beta2",
         "shapes-dense",
         "β-VAE on shapes (β = 2, spatial broadcast decoder)",
         {"latent_dim": 10, "beta": 2.0, "base_channels": 16, "decoder": "broadcast"},
-        steps=10_000,
-        batch_size=128,
-        eval_every=1000,
-        full_final_eval=False,
-        seed=1,
+        **SHAPES_TRAIN,
     ),
 )
