@@ -1,9 +1,11 @@
 """The embedding explorer at scale, in headless Chromium against the real server (issue #11's targets).
 
-- 73,728 points: shapes-dense with "all images" (train + test), PCA, both maps (raw pixels, the page's
-  default encoders there), projection warm (cached): from choosing "all images" until the script run has
-  finished and both WebGL canvases hold drawn pixels (target ≤ 5 s).
-- A box selection of ≈ 10,000 of those points on the first map, until its gallery shows (target ≤ 2 s).
+- 73,728 points: shapes-dense with "all images" (train + test), PCA, both maps (the page's default
+  encoders there: the first bundled run, the β = 1 shapes VAE, and raw pixels), projection warm (cached):
+  from choosing "all images" until the script run has finished and both WebGL canvases hold drawn pixels
+  (target ≤ 5 s).
+- A box selection of ≈ 10,000 of those points on the first map, from mouse-up until its gallery shows
+  (target ≤ 2 s); then the same selection marked on the second map on request.
 - 5,000 points: mnist5k with "all images" (4,000 train + 1,000 test), warm, the same way (target ≤ 2 s);
   and the page as it opens (1,000 test images), reached from the sidebar, warm.
 
@@ -171,7 +173,7 @@ def run() -> str:
                     "explorer, 73,728 points (shapes-dense all images), warm first draw",
                     big,
                     BIG_TARGET_S,
-                    f"2 WebGL maps (raw pixels, 784-D → 2-D by PCA), until both canvases drew; cold {cold_big:.1f} s",
+                    f"2 WebGL maps (the page's defaults there: the bundled β = 1 shapes VAE, 10-D, and raw pixels, 784-D; both → 2-D by PCA), until both canvases drew; cold {cold_big:.1f} s",
                 )
             )
             selections, drags, caption, chosen = [], [], "", 0
