@@ -16,12 +16,12 @@ import time
 import numpy as np
 from common import write_result
 
-from dul_models.checkpoints import bundled_dir
-from dul_models.cluster_analysis import best_k, k_sweep
-from dul_models.clustering import cluster_features, clustering_report, reduce_features
+from dul_models.core.devices import configure_threads
 from dul_models.data import get_dataset
-from dul_models.devices import configure_threads
-from dul_models.encoders import EncoderSpec, features
+from dul_models.features.cluster_analysis import best_k, k_sweep
+from dul_models.features.clustering import cluster_features, clustering_report, reduce_features
+from dul_models.features.encoders import EncoderSpec, features
+from dul_models.runs.checkpoints import bundled_dir
 
 UNSUPERVISED = (
     "autoencoder-mnist5k-denoising",
@@ -105,7 +105,7 @@ def deepcluster_row() -> list[dict]:
 def guard_rows(data, steps: int = 1500) -> list[dict]:
     """The same short DeepCluster run with its guards and with none (the page's two presets)."""
     from dul_models.models import build_model
-    from dul_models.training import TrainConfig, Trainer
+    from dul_models.train.trainer import TrainConfig, Trainer
 
     rows = []
     for name, settings in (("with guards", {}), ("no guards", {"reseed_empty": False, "balanced": False})):

@@ -15,13 +15,13 @@ import numpy as np
 import torch
 from common import write_result
 
-from dul_models.checkpoints import bundled_dir
+from dul_models.core.devices import configure_threads
+from dul_models.core.images import thumbnail_map
 from dul_models.data import get_dataset
-from dul_models.devices import configure_threads
-from dul_models.embeddings import estimated_seconds, project
-from dul_models.encoders import EncoderSpec, encode_images, features
-from dul_models.images import thumbnail_map
-from dul_models.probes import probe_report
+from dul_models.features.encoders import EncoderSpec, encode_images, features
+from dul_models.features.projections import estimated_seconds, project
+from dul_models.metrics.probes import probe_report
+from dul_models.runs.checkpoints import bundled_dir
 
 RUNS = ("autoencoder-mnist5k-denoising", "vae-mnist5k-z16", "classifier-mnist5k")
 PROBE_TARGET_S, UMAP_TARGET_S, BIG_N, COPIES = 30.0, 5.0, 70_000, 14

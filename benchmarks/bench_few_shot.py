@@ -13,13 +13,13 @@ import time
 
 from common import write_result
 
-from dul_models.checkpoints import bundled_dir, list_runs
+from dul_models.core.devices import configure_threads
 from dul_models.data import get_dataset
 from dul_models.data.episodes import episode_pool, sample_episodes
-from dul_models.devices import configure_threads
-from dul_models.encoders import EncoderSpec
-from dul_models.few_shot import FEATURE_METHODS
-from dul_models.few_shot_runs import make_solver
+from dul_models.features.encoders import EncoderSpec
+from dul_models.features.few_shot import make_solver
+from dul_models.models.episode_solvers import FEATURE_METHODS
+from dul_models.runs.checkpoints import bundled_dir, list_runs
 
 EPISODES, QUERIES, SEED = 600, 15, 0
 TARGET_ACC, FEATURE_TARGET_S, MAML_TARGET_S = 0.90, 10.0, 120.0

@@ -14,14 +14,14 @@ import torch.nn.functional as F
 from common import write_result
 
 from dul_models.__main__ import evaluate_run
-from dul_models.checkpoints import bundled_dir
+from dul_models.core.devices import configure_threads
 from dul_models.data import get_dataset, to_float
 from dul_models.data.augment import corrupt
-from dul_models.devices import configure_threads
-from dul_models.evaluation import feature_statistics, frechet_distance
-from dul_models.evaluators import build_evaluators, load_scorer
+from dul_models.metrics.samples import feature_statistics, frechet_distance
 from dul_models.models import build_model
-from dul_models.training import TrainConfig, Trainer
+from dul_models.runs.checkpoints import bundled_dir
+from dul_models.train.evaluators import build_evaluators, load_scorer
+from dul_models.train.trainer import TrainConfig, Trainer
 
 BUDGET_S = 120.0  # the issue: digit-like samples within 2 minutes of live CPU training (1 core)
 LIVE_CONFIG = {"base_channels": 16, "latent_dim": 64}  # the page's "Train live" defaults

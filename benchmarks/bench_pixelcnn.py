@@ -14,11 +14,11 @@ import torch
 from common import write_result
 
 from dul_models.__main__ import evaluate_run
-from dul_models.checkpoints import bundled_dir, load_run
+from dul_models.core.devices import configure_threads, eval_mode
 from dul_models.data import get_dataset
-from dul_models.devices import configure_threads, eval_mode
 from dul_models.models import build_model
-from dul_models.training import TrainConfig, Trainer
+from dul_models.runs.checkpoints import bundled_dir, load_run
+from dul_models.train.trainer import TrainConfig, Trainer
 
 TARGET_NATS, TARGET_SAMPLE_S, SAMPLES = 70.0, 10.0, 16
 RUNS = ("pixelcnn-mnist5k-gated", "pixelcnn-mnist5k-plain")

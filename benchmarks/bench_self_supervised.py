@@ -17,15 +17,15 @@ import time
 import torch
 from common import write_result
 
-from dul_models.checkpoints import bundled_dir, load_run
+from dul_models.core.devices import configure_threads, eval_mode
 from dul_models.data import get_dataset, to_float
-from dul_models.devices import configure_threads, eval_mode
-from dul_models.encoders import EncoderSpec, features
-from dul_models.evaluators import KNNMonitor
+from dul_models.features.encoders import EncoderSpec, features
+from dul_models.metrics.probes import knn_accuracy, linear_probe_accuracy
 from dul_models.models import build_model
 from dul_models.models.base import Batch
-from dul_models.probes import knn_accuracy, linear_probe_accuracy
-from dul_models.training import TrainConfig, Trainer
+from dul_models.runs.checkpoints import bundled_dir, load_run
+from dul_models.train.evaluators import KNNMonitor
+from dul_models.train.trainer import TrainConfig, Trainer
 
 PIXEL_KNN = 0.931  # raw mnist5k pixels, k = 20, cosine (measured by the embeddings benchmark)
 RACE_LIMIT_S, RACE_EVERY = 300.0, 50

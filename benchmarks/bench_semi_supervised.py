@@ -16,13 +16,14 @@ from pathlib import Path
 
 from common import write_result
 
-from dul_models.checkpoints import bundled_dir, read_run_info
+from dul_models.core.devices import configure_threads
 from dul_models.data import get_dataset
-from dul_models.devices import configure_threads
-from dul_models.encoders import EncoderSpec, features, list_encoders
+from dul_models.data.label_budget import budget_draw
+from dul_models.features.encoders import EncoderSpec, features, list_encoders
+from dul_models.features.label_propagation import label_propagation, propagation_by_budget
 from dul_models.models import build_model
-from dul_models.semi_supervision import budget_draw, label_propagation, propagation_by_budget
-from dul_models.training import TrainConfig, Trainer
+from dul_models.runs.checkpoints import bundled_dir, read_run_info
+from dul_models.train.trainer import TrainConfig, Trainer
 
 BUDGETS = (1, 4, 10, 25)
 LABELLED_FAMILIES = ("classifier", "semisup")

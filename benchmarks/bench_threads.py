@@ -3,7 +3,7 @@
 The app trains in a background thread of the Streamlit server, so the server (and the browser, on a
 laptop) compete with torch's OpenMP threads for the cores. This measures the Trainer's images/s for
 each thread count with the machine otherwise idle and with one other process spinning on a core,
-the situation `dul_models.devices.default_thread_count` (all cores but one) is chosen for.
+the situation `dul_models.core.devices.default_thread_count` (all cores but one) is chosen for.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from common import write_result
 
 from dul_models.data import get_dataset
 from dul_models.models import build_model
-from dul_models.training import TrainConfig, Trainer
+from dul_models.train.trainer import TrainConfig, Trainer
 
 STEPS = 60
 

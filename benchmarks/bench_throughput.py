@@ -15,11 +15,11 @@ import torch
 from common import write_result
 from torch.utils.data import DataLoader, Dataset
 
+from dul_models.core.devices import configure_threads
 from dul_models.data import get_dataset
 from dul_models.data.augment import corrupt
-from dul_models.devices import configure_threads
 from dul_models.models import build_model
-from dul_models.training import TrainConfig, Trainer
+from dul_models.train.trainer import TrainConfig, Trainer
 
 STEPS, WARMUP, BATCH = 150, 10, 128
 

@@ -19,11 +19,12 @@ import torch
 from common import write_result
 
 from dul_models.__main__ import evaluate_run
-from dul_models.checkpoints import bundled_dir, load_run
+from dul_models.core.devices import configure_threads
+from dul_models.core.images import grid_array
 from dul_models.data import get_dataset
-from dul_models.devices import configure_threads
-from dul_models.images import grid_array
-from dul_models.latent_space import latent_factors, mig_on_dataset
+from dul_models.features.latent_space import mig_on_dataset
+from dul_models.metrics.disentanglement import latent_factors
+from dul_models.runs.checkpoints import bundled_dir, load_run
 
 TARGET_NATS, DECODES = 95.0, 300
 MIG_RUNS, MIG_TARGET = ("vae-shapes-beta1", "vae-shapes-beta2"), 0.20  # the plain VAE, then the remedy

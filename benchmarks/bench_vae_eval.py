@@ -22,13 +22,13 @@ import torch
 import torch.nn.functional as F
 from common import write_result
 
-from dul_models import progress
 from dul_models.__main__ import evaluate_run
-from dul_models.checkpoints import bundled_dir, load_run
+from dul_models.core import progress
+from dul_models.core.devices import batch_thread_count, configure_threads
 from dul_models.data import get_dataset, to_float
-from dul_models.devices import batch_thread_count, configure_threads
 from dul_models.models import blocks, build_model
 from dul_models.models.vae_terms import gaussian_log_prob, iwae_bound
+from dul_models.runs.checkpoints import bundled_dir, load_run
 
 EVAL_TARGET_S, BEFORE_S, ABLATION_IMAGES = 120.0, 805.0, 50
 

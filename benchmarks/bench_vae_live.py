@@ -18,13 +18,13 @@ import torch.nn.functional as F
 from common import write_result
 from torch import nn
 
+from dul_models.core.devices import configure_threads, eval_mode, seed_everything
 from dul_models.data import get_dataset, to_float
-from dul_models.devices import configure_threads, eval_mode, seed_everything
 from dul_models.models import build_model
 from dul_models.models.vae import TEST_BINARISATION_SEED
 from dul_models.models.vae_recipes import LIVE_MODEL, LIVE_TRAIN
 from dul_models.models.vae_terms import gaussian_kl, iwae_bound
-from dul_models.training import TrainConfig, Trainer
+from dul_models.train.trainer import TrainConfig, Trainer
 
 BUDGET_CPU_S, CHECKPOINTS_CPU_S, K = 60.0, (15.0, 30.0, 45.0, 60.0), 1000
 REFERENCE_EPOCHS, REFERENCE_NATS = 50, 104.8  # the number #16 quotes for the example

@@ -23,7 +23,7 @@ def test_library_never_imports_streamlit():
 
 
 def test_importing_the_library_loads_no_streamlit_and_runs_nothing():
-    code = "import sys, dul_models.__main__, dul_models.jobs, dul_models.bundled; print('streamlit' in sys.modules)"
+    code = "import sys, dul_models.__main__, dul_models.cli.main, dul_models.train.jobs, dul_models.train.bundled; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from dul_models import bundled
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 from dul_models.models import FAMILIES, Recipe
+from dul_models.train import bundled
 
 
 def test_recipes_come_from_the_families_in_dependency_order():

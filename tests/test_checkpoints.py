@@ -6,16 +6,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from dul_models import checkpoints
-from dul_models.bundled import verify_manifest, write_manifest
-from dul_models.checkpoints import (
-    list_runs,
-    load_run,
-    read_run_info,
-    save_run,
-)
-from dul_models.errors import CheckpointError
+from dul_models.core.errors import CheckpointError
 from dul_models.models import build_model
+from dul_models.runs import checkpoints
+from dul_models.runs.checkpoints import list_runs, load_run, read_run_info, save_run
+from dul_models.train.bundled import verify_manifest, write_manifest
 
 CONFIG = {"image_shape": (1, 8, 8), "latent_dim": 3, "base_channels": 4}
 

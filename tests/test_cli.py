@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from dul_models.__main__ import main
-from dul_models.checkpoints import bundled_dir
+from dul_models.runs.checkpoints import bundled_dir
 
 BUNDLED = bundled_dir()
 

@@ -8,15 +8,10 @@ import itertools
 import numpy as np
 import pytest
 
-from dul_models.cluster_analysis import best_k, cluster_members, k_sweep
-from dul_models.clustering import (
-    ALGORITHMS,
-    cluster_features,
-    clustering_report,
-    reduce_features,
-)
-from dul_models.errors import ConfigError
-from dul_models.evaluation import cluster_accuracy, cluster_confusion, cluster_scores
+from dul_models.core.errors import ConfigError
+from dul_models.features.cluster_analysis import best_k, cluster_members, k_sweep
+from dul_models.features.clustering import ALGORITHMS, cluster_features, clustering_report, reduce_features
+from dul_models.metrics.clusters import cluster_accuracy, cluster_confusion, cluster_scores
 
 
 def blobs(n_per: int = 40, centres: int = 4, dims: int = 5, spread: float = 0.3, seed: int = 0):

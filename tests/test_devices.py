@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dul_models import devices
+from dul_models.core import devices
 
 
 @pytest.mark.parametrize("load, expected", [(0.0, 4), (0.4, 4), (1.0, 3), (2.6, 1), (9.5, 1)])

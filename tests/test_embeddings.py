@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dul_models import embeddings
-from dul_models.embeddings import (
+from dul_models.core.errors import ConfigError
+from dul_models.features import projections
+from dul_models.features.projections import (
     Projector,
     cached_projection,
     check_tsne_size,
@@ -15,7 +16,6 @@ from dul_models.embeddings import (
     project,
     project_2d,
 )
-from dul_models.errors import ConfigError
 
 
 def blobs(
@@ -98,13 +98,13 @@ def test_tsne_cannot_place_new_points():
 
 def counting_project(monkeypatch):
     calls = []
-    real = embeddings.project
+    real = projections.project
 
     def fake(*args, **kwargs):
         calls.append((args[1:], kwargs))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(embeddings, "project", fake)
+    monkeypatch.setattr(projections, "project", fake)
     return calls
 
 
@@ -198,7 +198,7 @@ def test_kmeans_labels_find_the_blobs():
 def test_thumbnail_map_resizes_thumbnails_and_fills_the_background():
     import torch
 
-    from dul_models.images import thumbnail_map
+    from dul_models.core.images import thumbnail_map
 
     images = torch.zeros(2, 1, 4, 4, dtype=torch.uint8)
     images[0] = 255

@@ -7,9 +7,9 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from dul_models import checkpoints
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.encoders import (
+from dul_models.features.encoders import (
     EncoderSpec,
     encode_images,
     export_bytes,
@@ -20,8 +20,8 @@ from dul_models.encoders import (
     parse_encoder,
     random_encoder,
 )
-from dul_models.errors import ConfigError
 from dul_models.models import build_model
+from dul_models.runs import checkpoints
 
 BUNDLED = checkpoints.bundled_dir()
 
@@ -117,7 +117,7 @@ def test_export_formats_round_trip():
 
 
 def test_extract_features_of_a_model_in_memory_restores_its_mode(digits):
-    from dul_models.encoders import extract_features
+    from dul_models.features.encoders import extract_features
 
     model = build_model("autoencoder", {"image_shape": digits.image_shape, "base_channels": 4}, seed=0)
     model.train()

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from dul_models.evaluation import median_filter, mse, psnr, psnr_curve
+from dul_models.metrics.images import median_filter, mse, psnr, psnr_curve
 
 
 def test_psnr_hand_computed():

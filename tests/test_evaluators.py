@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dul_models.errors import ConfigError
-from dul_models.evaluators import KNNMonitor, build_evaluators
+from dul_models.core.errors import ConfigError
 from dul_models.models import build_model
+from dul_models.train.evaluators import KNNMonitor, build_evaluators
 
 
 class Flatten:

@@ -8,17 +8,15 @@ import numpy as np
 import pytest
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data.episodes import sample_episodes
-from dul_models.errors import ConfigError
-from dul_models.few_shot import (
+from dul_models.features.episode_views import decision_plane, player_score, prototype_coords
+from dul_models.metrics.intervals import mean_ci95
+from dul_models.models.episode_solvers import (
     FEATURE_METHODS,
-    decision_plane,
     evaluate_features,
     feature_probabilities,
     fit_heads,
-    mean_ci95,
-    player_score,
-    prototype_coords,
     query_targets,
 )
 

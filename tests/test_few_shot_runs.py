@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from dul_models import checkpoints
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
 from dul_models.data.episodes import hand_picked_episode, sample_episodes
-from dul_models.encoders import EncoderSpec
-from dul_models.errors import ConfigError
-from dul_models.few_shot_runs import (
+from dul_models.features.encoders import EncoderSpec
+from dul_models.features.few_shot import (
     answer_episode,
     benchmark,
     class_candidates,
@@ -23,6 +22,8 @@ from dul_models.few_shot_runs import (
     run_episodes,
 )
 from dul_models.models import build_model
+from dul_models.models.episode_solvers import query_targets
+from dul_models.runs import checkpoints
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +71,16 @@ def test_maml_solver_trace_regions_and_benchmark(digits, maml_run):
     solver = make_solver(maml_run, digits, "maml")
     episode = sample_episodes(solver.pool.y, solver.pool.classes, 5, 1, 3, seed=0)
     trace = maml_trace(solver, episode, steps=4)
-    assert len(trace) == 5
+    assert [s.step for s in trace] == [0, 1, 2, 3, 4]  # before adapting, then after each inner step
+    losses = [s.support_loss for s in trace]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]  # the inner steps fit the supports
+    targets = query_targets(episode)
+    for s in trace:  # each step's accuracy is the one its probabilities give
+        assert np.allclose(s.query_probs.sum(1), 1.0, atol=1e-5)
+        assert s.query_acc == pytest.approx(float((s.query_probs.argmax(1) == targets).mean()))
     regions = maml_step_regions(trace[-1], resolution=15)
     assert regions["regions"].shape == (15, 15) and regions["coords"].shape == (5 + 15, 2)
+    assert np.isfinite(regions["coords"]).all() and set(np.unique(regions["regions"])) <= set(range(5))
     upload = to_float(solver.pool.x[:2])
     assert classify_uploads(solver, episode, upload, maml_run, digits).shape == (2, 5)
     pixels = make_solver(EncoderSpec("pixels"), digits, "linear")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from dul_models.errors import ConfigError
-from dul_models.images import thumbnail_map
+from dul_models.core.errors import ConfigError
+from dul_models.core.images import thumbnail_map
 
 BACKGROUND = 17
 

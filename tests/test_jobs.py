@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from dul_models.checkpoints import load_run
-from dul_models.errors import ConfigError
-from dul_models.jobs import JobManager, TrainingJob
-from dul_models.training import TrainConfig
+from dul_models.core.errors import ConfigError
+from dul_models.runs.checkpoints import load_run
+from dul_models.train.jobs import JobManager, TrainingJob
+from dul_models.train.trainer import TrainConfig
 
 SMALL = {"base_channels": 4, "latent_dim": 4}
 

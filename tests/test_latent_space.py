@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from dul_models.errors import ConfigError
-from dul_models.latent_space import MIGMonitor, latent_factors, mig_metrics, mutual_information_gap
+from dul_models.core.errors import ConfigError
+from dul_models.metrics.disentanglement import latent_factors, mig_metrics, mutual_information_gap
+from dul_models.train.evaluators import MIGMonitor
 
 
 def _codes(n: int = 3000) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +48,7 @@ def test_mig_monitor_takes_the_factors_of_the_first_rows():
 
 
 def test_row_labels_name_latent_kl_and_factor():
-    from dul_models.latent_space import Traversal, factor_row_labels
+    from dul_models.features.latent_space import Traversal, factor_row_labels
 
     grid = Traversal(images=torch.zeros(6, 1, 2, 2), dims=[2, 0], values=[-1.0, 0.0, 1.0], kl=[3.456, 0.01])
     assert factor_row_labels(grid, ["x", None, "scale"]) == [

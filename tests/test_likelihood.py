@@ -5,7 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from dul_models.likelihood import bits_per_dim, earlier_pixels_seen, log_relative_gradient, per_pixel_table
+from dul_models.metrics.likelihood import (
+    bits_per_dim,
+    earlier_pixels_seen,
+    log_relative_gradient,
+    per_pixel_table,
+)
 
 
 def test_bits_per_dim_is_nats_over_dims_times_ln2():

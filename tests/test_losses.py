@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from dul_models.errors import ConfigError
-from dul_models.losses import (
+from dul_models.core.errors import ConfigError
+from dul_models.models.losses import (
     alignment,
     contrastive_logits,
     embedding_std,
@@ -287,7 +287,7 @@ def test_other_bad_arguments_are_rejected():
 
 
 def test_prototypical_logits_match_a_loop_over_classes():
-    from dul_models.losses import prototypical_logits
+    from dul_models.models.losses import prototypical_logits
 
     g = torch.Generator().manual_seed(0)
     support, query = torch.randn(2, 3, 4, 5, generator=g), torch.randn(2, 6, 5, generator=g)
@@ -300,7 +300,7 @@ def test_prototypical_logits_match_a_loop_over_classes():
 
 
 def test_matching_logits_are_log_attention_summed_per_class():
-    from dul_models.losses import matching_logits
+    from dul_models.models.losses import matching_logits
 
     g = torch.Generator().manual_seed(1)
     support, query = torch.randn(1, 3, 2, 4, generator=g), torch.randn(1, 5, 4, generator=g)

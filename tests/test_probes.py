@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dul_models.errors import ConfigError
-from dul_models.probes import (
+from dul_models.core.errors import ConfigError
+from dul_models.metrics.probes import (
     knn_accuracy,
     knn_disagreement,
     linear_probe_accuracy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
-from dul_models.progress import report, reporting
+from dul_models.core.progress import report, reporting
 
 
 def test_reports_reach_the_listener_of_this_block_only():

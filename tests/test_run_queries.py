@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import torch
 
-from dul_models.checkpoints import save_run
 from dul_models.models import build_model
-from dul_models.run_queries import find_run, find_runs
+from dul_models.runs.checkpoints import save_run
+from dul_models.runs.queries import find_run, find_runs
 
 
 def test_finds_bundled_runs_by_config():

@@ -5,22 +5,22 @@ import math
 import numpy as np
 import pytest
 import torch
+from scipy.linalg import orthogonal_procrustes
 
-from dul_models.data import get_dataset, to_float
+from dul_models.core.errors import ConfigError
+from dul_models.data import get_dataset
 from dul_models.data.augment import ViewStrength
-from dul_models.errors import ConfigError
-from dul_models.losses import positive_share
-from dul_models.models import build_model
-from dul_models.self_supervision import (
+from dul_models.explore.self_supervised import (
     InfoNCEGame,
-    MapTimeline,
     collapse_warning,
     infonce_game,
-    procrustes_align,
     self_supervised_families,
     view_pairs,
 )
-from dul_models.training import TrainConfig, Trainer
+from dul_models.models import build_model
+from dul_models.models.losses import positive_share
+from dul_models.train.callbacks import MapTimeline, procrustes_align
+from dul_models.train.trainer import TrainConfig, Trainer
 
 
 def test_procrustes_undoes_a_rotation_reflection_and_scale():
@@ -85,7 +85,13 @@ def test_map_timeline_keeps_one_aligned_frame_per_evaluation():
     assert [step for step, _ in timeline.frames] == [0, 3, 6]
     assert all(coords.shape == (100, 2) for _, coords in timeline.frames)
     assert np.array_equal(timeline.labels, data.test.y[:100].numpy())
-    assert to_float(data.test.x[:1]).shape[1:] == data.image_shape
+    for (_, previous), (_, current) in zip(timeline.frames, timeline.frames[1:], strict=False):
+        # aligned: same centre and spread as the frame before, and no rotation brings it any closer
+        assert np.allclose(current.mean(0), previous.mean(0), atol=1e-4)
+        spread = np.linalg.norm(previous - previous.mean(0))
+        assert np.linalg.norm(current - current.mean(0)) == pytest.approx(spread, rel=1e-4)
+        rotation, _ = orthogonal_procrustes(current - current.mean(0), previous - previous.mean(0))
+        assert np.allclose(rotation, np.eye(2), atol=1e-3)
 
 
 def test_self_supervised_families_are_the_backbone_families():
@@ -94,7 +100,7 @@ def test_self_supervised_families_are_the_backbone_families():
 
 
 def test_rotation_report_scores_every_image_in_every_turn():
-    from dul_models.self_supervision import rotation_report
+    from dul_models.explore.self_supervised import rotation_report
 
     data = get_dataset("digits")
     model = build_model("rotation", {"image_shape": data.image_shape, "width": 4, "hidden_dim": 8}, seed=0)

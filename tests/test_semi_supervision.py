@@ -9,13 +9,12 @@ import pytest
 import torch
 from torch import nn
 
-from dul_models.errors import ConfigError
-from dul_models.semi_supervision import (
-    budget_draw,
+from dul_models.core.errors import ConfigError
+from dul_models.data.label_budget import budget_draw, unlabelled_rows
+from dul_models.features.label_propagation import (
     label_propagation,
     propagation_by_budget,
     pseudo_label_gallery,
-    unlabelled_rows,
 )
 
 

@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from dul_models.checkpoints import load_run, read_run_info
-from dul_models.errors import ConfigError, NonFiniteLossError
+from dul_models.core.errors import ConfigError, NonFiniteLossError
 from dul_models.models import build_model
-from dul_models.training import TrainConfig, Trainer
+from dul_models.runs.checkpoints import load_run, read_run_info
+from dul_models.train.trainer import TrainConfig, Trainer
 
 
 def tiny_model(dataset, **overrides):

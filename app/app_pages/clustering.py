@@ -26,10 +26,10 @@ from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, TrainRequest, live_train_config, train_live
 from app.pages import page_of
 from app.resources import clustering as cached
-from dul_models.checkpoints import list_runs
-from dul_models.clustering import REDUCTIONS
-from dul_models.encoders import list_encoders
-from dul_models.errors import DULError
+from dul_models.core.errors import DULError
+from dul_models.features.clustering import REDUCTIONS
+from dul_models.features.encoders import list_encoders
+from dul_models.runs.checkpoints import list_runs
 
 PAGE = page_of(__file__).key
 REDUCTION_TITLES = {"none": "none", "pca": "PCA", "umap": "UMAP"}

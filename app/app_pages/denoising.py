@@ -16,10 +16,10 @@ from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, TrainRequest, train_live
 from app.components.uploads import uploaded_image
 from app.pages import page_of
+from dul_models.core.devices import pick_device
 from dul_models.data.augment import BASIC_CORRUPTIONS, CORRUPTIONS, corrupt
-from dul_models.devices import pick_device
-from dul_models.evaluation import psnr
-from dul_models.training import TrainConfig
+from dul_models.metrics.images import psnr
+from dul_models.train.trainer import TrainConfig
 
 PAGE = page_of(__file__).key
 FAMILY = "autoencoder"

@@ -18,8 +18,9 @@ from app.components.sidebar import chosen_dataset
 from app.components.uploads import uploaded_image
 from app.components.webgl import webgl_missing
 from app.resources import embeddings as cached
-from dul_models.embeddings import PROJECTIONS, TSNE_CPU_LIMIT, estimated_seconds
-from dul_models.encoders import (
+from dul_models.core.errors import DULError
+from dul_models.core.images import png_bytes
+from dul_models.features.encoders import (
     EXPORT_FORMATS,
     IMAGE_SPLITS,
     EncoderSpec,
@@ -29,9 +30,8 @@ from dul_models.encoders import (
     image_split,
     list_encoders,
 )
-from dul_models.errors import DULError
-from dul_models.images import png_bytes
-from dul_models.probes import nearest_neighbours, neighbours_of_row
+from dul_models.features.projections import PROJECTIONS, TSNE_CPU_LIMIT, estimated_seconds
+from dul_models.metrics.probes import nearest_neighbours, neighbours_of_row
 
 METHOD = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 COLOURINGS = ("label", "k-means cluster", "kNN error")

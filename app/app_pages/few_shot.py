@@ -16,12 +16,12 @@ from app.components.uploads import uploaded_image
 from app.pages import page_of
 from app.resources import few_shot as cached
 from app.resources.few_shot import SolverChoice
-from dul_models.checkpoints import list_runs
+from dul_models.core.errors import DULError
 from dul_models.data.episodes import ROLES, hand_picked_episode, sample_episodes
-from dul_models.encoders import EncoderSpec, list_encoders
-from dul_models.errors import DULError
-from dul_models.few_shot import FEATURE_METHODS, METHOD_TITLES, METHODS
-from dul_models.few_shot_runs import classify_uploads, default_method
+from dul_models.features.encoders import EncoderSpec, list_encoders
+from dul_models.features.few_shot import classify_uploads, default_method
+from dul_models.models.episode_solvers import FEATURE_METHODS, METHOD_TITLES, METHODS
+from dul_models.runs.checkpoints import list_runs
 
 PAGE = page_of(__file__).key
 ROLE_TITLES = {

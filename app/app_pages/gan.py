@@ -18,7 +18,7 @@ from app.pages import page_of
 from dul_models.data import to_float
 from dul_models.models.adversarial import LOSSES, collapse_warning
 from dul_models.models.dcgan import UPSAMPLINGS
-from dul_models.training import TrainConfig
+from dul_models.train.trainer import TrainConfig
 
 PAGE = page_of(__file__).key
 FAMILY = "dcgan"

@@ -10,9 +10,9 @@ from app import resources, state
 from app.components.images import image_grid
 from app.components.sidebar import chosen_dataset
 from app.pages import cards
-from dul_models.checkpoints import list_runs
+from dul_models.core.devices import pick_device
 from dul_models.data.gallery import class_gallery
-from dul_models.devices import pick_device
+from dul_models.runs.checkpoints import list_runs
 
 CARD_COLUMNS = 3
 

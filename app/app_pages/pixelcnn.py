@@ -15,10 +15,15 @@ from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, TrainRequest, train_live
 from app.components.uploads import uploaded_image
 from app.pages import page_of
-from dul_models.errors import DULError
-from dul_models.images import grid_array
-from dul_models.likelihood import bits_per_dim, earlier_pixels_seen, log_relative_gradient, per_pixel_table
-from dul_models.training import TrainConfig
+from dul_models.core.errors import DULError
+from dul_models.core.images import grid_array
+from dul_models.metrics.likelihood import (
+    bits_per_dim,
+    earlier_pixels_seen,
+    log_relative_gradient,
+    per_pixel_table,
+)
+from dul_models.train.trainer import TrainConfig
 
 PAGE = page_of(__file__).key
 FAMILY = "pixelcnn"

@@ -17,16 +17,16 @@ from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, TrainRequest, live_train_config, train_live
 from app.components.uploads import uploaded_image
 from app.pages import page_of
+from dul_models.core.errors import DULError
 from dul_models.data.augment import VIEW_NOTES, ViewStrength
-from dul_models.encoders import list_encoders
-from dul_models.errors import DULError
-from dul_models.models import get_family
-from dul_models.self_supervision import (
+from dul_models.explore.self_supervised import (
     CONTRASTIVE,
     collapse_warning,
     self_supervised_families,
     view_pairs,
 )
+from dul_models.features.encoders import list_encoders
+from dul_models.models import get_family
 
 PAGE = page_of(__file__).key
 
@@ -160,7 +160,7 @@ def controls() -> TrainRequest:
         )
     config.update({k: v for k, v in PRESETS[preset].items() if k in fields})
     train = live_train_config(steps, batch, seed, device)
-    return TrainRequest(config, train, title=f"{family} live ({preset})")
+    return TrainRequest(config, train, title=f"{family} live ({preset})", callbacks=("map_timeline",))
 
 
 train_live(

@@ -23,12 +23,13 @@ from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, TrainRequest, live_train_config, train_live
 from app.pages import page_of
 from app.resources import semi_supervised as cached
-from dul_models.checkpoints import list_runs
+from dul_models.core.errors import DULError
+from dul_models.data.label_budget import budget_draw
 from dul_models.data.strong_views import COLOUR_OPS, GEOMETRIC_OPS, INTENSITY_OPS
-from dul_models.encoders import list_encoders
-from dul_models.errors import DULError
+from dul_models.features.encoders import list_encoders
+from dul_models.features.label_propagation import GALLERY_PICKS
 from dul_models.models.semisup import METHODS
-from dul_models.semi_supervision import GALLERY_PICKS, budget_draw
+from dul_models.runs.checkpoints import list_runs
 
 PAGE = page_of(__file__).key
 METHOD_TITLES = {

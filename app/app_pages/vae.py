@@ -15,11 +15,16 @@ from app.components.sidebar import chosen_dataset
 from app.components.training_panel import PanelLabels, TrainRequest, train_live
 from app.components.uploads import uploaded_image
 from app.pages import page_of
-from dul_models.errors import DULError
-from dul_models.latent_space import factor_row_labels, manifold_grid, parse_dimensions, traversal_grid
+from dul_models.core.errors import DULError
+from dul_models.features.latent_space import (
+    factor_row_labels,
+    manifold_grid,
+    parse_dimensions,
+    traversal_grid,
+)
 from dul_models.models.vae_recipes import LIVE_MODEL, LIVE_TRAIN
-from dul_models.run_queries import find_run
-from dul_models.training import TrainConfig
+from dul_models.runs.queries import find_run
+from dul_models.train.trainer import TrainConfig
 
 PAGE = page_of(__file__).key
 FAMILY = "vae"

@@ -14,13 +14,13 @@ import torch
 from app.components.charts import line_chart
 from app.components.images import image_grid
 from app.resources import clustering as cached
-from dul_models.cluster_analysis import best_k, cluster_members
-from dul_models.clustering import ALGORITHM_TITLES, ALGORITHMS, ClusterResult
+from dul_models.core.errors import DULError
 from dul_models.data import ImageDataset
 from dul_models.data.gallery import class_name
-from dul_models.encoders import EncoderSpec
-from dul_models.errors import DULError
-from dul_models.evaluation import cluster_confusion
+from dul_models.features.cluster_analysis import best_k, cluster_members
+from dul_models.features.clustering import ALGORITHM_TITLES, ALGORITHMS, ClusterResult
+from dul_models.features.encoders import EncoderSpec
+from dul_models.metrics.clusters import cluster_confusion
 
 HELP = {
     "acc": "Share of images whose cluster, matched one-to-one to a label (Hungarian assignment), is their "
@@ -41,7 +41,7 @@ NOISE = "noise"  # HDBSCAN's points in no cluster (id −1)
 
 
 def algorithm_controls(key: str) -> tuple[str, int, dict]:
-    """The algorithm, k and the algorithm's main parameters (names as `dul_models.clustering.PARAMS`)."""
+    """The algorithm, k and the algorithm's main parameters (names as `dul_models.features.clustering.PARAMS`)."""
     c1, c2, c3, c4 = st.columns(4)
     algorithm = c1.selectbox("Algorithm", ALGORITHMS, format_func=ALGORITHM_TITLES.get, key=f"{key}-algo")
     finds_k = algorithm == "hdbscan"

@@ -9,7 +9,7 @@ import torch
 
 from app.components.charts import history_chart
 from app.components.images import image_grid
-from dul_models.self_supervision import infonce_game
+from dul_models.explore.self_supervised import infonce_game
 
 
 def infonce_section(run, x_test: torch.Tensor, seed: int) -> None:

@@ -13,8 +13,9 @@ from app import state
 from app.components.few_shot_views import pool_images
 from app.components.images import captioned_tiles
 from dul_models.data.episodes import EpisodePool, EpisodeSet
-from dul_models.few_shot import player_score, query_targets
-from dul_models.few_shot_runs import EpisodeAnswer
+from dul_models.features.episode_views import player_score
+from dul_models.features.few_shot import EpisodeAnswer
+from dul_models.models.episode_solvers import query_targets
 
 MAX_PLAY = 40  # queries a person is asked at most
 

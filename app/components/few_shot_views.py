@@ -1,6 +1,6 @@
 """What the Few-shot page draws: hand-picking supports, an episode's supports and answered queries, the
 decision regions in 2-D, the query × prototype distances, and the benchmark.
-Every number comes from `dul_models.few_shot` / `few_shot_runs`; nothing here computes a metric."""
+Every number comes from `dul_models.models.episode_solvers` / `few_shot_runs`; nothing here computes a metric."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from app.components.images import captioned_tiles
 from dul_models.data import to_float
 from dul_models.data.episodes import EpisodePool, EpisodeSet
 from dul_models.data.gallery import class_name
-from dul_models.few_shot import prototype_coords
-from dul_models.few_shot_runs import EpisodeAnswer, class_candidates
+from dul_models.features.episode_views import prototype_coords
+from dul_models.features.few_shot import EpisodeAnswer, class_candidates
 
 CANDIDATES = 8  # images offered per class to pick supports from
 MAX_SHOWN = 60  # query tiles drawn at most (a 20-way 15-query episode has 300)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dul_models.checkpoints import RunInfo
 from dul_models.models.maml import AdaptationStep
+from dul_models.runs.checkpoints import RunInfo
 
 
 def variant(info: RunInfo) -> tuple[bool, str]:

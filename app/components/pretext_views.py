@@ -12,11 +12,11 @@ from app import resources
 from app.components.images import image_grid
 from app.components.runs import load_or_explain
 from app.resources import self_supervised as cached
-from dul_models.checkpoints import list_runs
+from dul_models.core.errors import DULError
 from dul_models.data import ImageDataset
-from dul_models.errors import DULError
 from dul_models.models.context import POSITIONS
 from dul_models.models.rotation import ANGLES, rotate
+from dul_models.runs.checkpoints import list_runs
 
 SHOWN = 8  # images per task
 

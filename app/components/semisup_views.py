@@ -1,6 +1,6 @@
 """What the semi-supervised page draws: the labelled images, a run's scores and its pseudo-label gallery,
 label propagation's scores, colours and CSV, and the accuracy-against-budget chart. Numbers come from
-the library (`dul_models.semi_supervision`) or the benchmark's file; nothing here computes a metric."""
+the library (`dul_models.features.label_propagation`) or the benchmark's file; nothing here computes a metric."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ import torch
 
 from app.components.images import captioned_tiles, image_grid
 from app.resources import semi_supervised as cached
-from dul_models.checkpoints import RunInfo
+from dul_models.core.errors import DULError
+from dul_models.core.images import grid_array, png_bytes
 from dul_models.data import ImageDataset, to_float
 from dul_models.data.gallery import class_name
-from dul_models.encoders import EncoderSpec
-from dul_models.errors import DULError
-from dul_models.images import grid_array, png_bytes
-from dul_models.semi_supervision import Propagation, PseudoLabels
+from dul_models.features.encoders import EncoderSpec
+from dul_models.features.label_propagation import Propagation, PseudoLabels
+from dul_models.runs.checkpoints import RunInfo
 
 COLUMNS = 16  # labelled images shown per class (one row each); the CSV lists them all
 GIVEN = "given label"  # the map's colour for the images whose label was known

@@ -6,9 +6,9 @@ import streamlit as st
 import torch
 
 from app import resources, state
+from dul_models.core.devices import available_devices
+from dul_models.core.errors import DULError
 from dul_models.data import ImageDataset, list_datasets
-from dul_models.devices import available_devices
-from dul_models.errors import DULError
 
 
 def shared_sidebar() -> None:

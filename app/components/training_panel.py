@@ -16,9 +16,9 @@ import streamlit as st
 from app import resources, state
 from app.components.charts import embedding_scatter, history_chart
 from app.components.images import image_grid
-from dul_models.errors import DULError
-from dul_models.jobs import JobSnapshot, TrainingJob
-from dul_models.training import TrainConfig
+from dul_models.core.errors import DULError
+from dul_models.train.jobs import JobSnapshot, TrainingJob
+from dul_models.train.trainer import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class TrainRequest:
     model_config: dict
     train_config: TrainConfig
     title: str = ""
+    callbacks: tuple[str, ...] = ()  # what the job should watch besides the metrics ("map_timeline")
 
 
 def live_train_config(steps: int, batch_size: int, seed: int, device: str) -> TrainConfig:
@@ -149,7 +150,12 @@ def training_panel(
     ):
         try:
             job = manager.submit(
-                family, state.dataset_name(), request.model_config, request.train_config, title=request.title
+                family,
+                state.dataset_name(),
+                request.model_config,
+                request.train_config,
+                title=request.title,
+                callbacks=request.callbacks,
             )
         except DULError as exc:
             st.error(f"Cannot start training: {exc}")

@@ -8,20 +8,20 @@ import numpy as np
 import streamlit as st
 import torch
 
-from dul_models.checkpoints import LoadedRun, load_run, run_archive
+from dul_models.core.devices import configure_threads, pick_device
 from dul_models.data import ImageDataset, get_dataset, to_float
-from dul_models.devices import configure_threads, pick_device
-from dul_models.embeddings import project_2d
-from dul_models.encoders import extract_features, image_split
-from dul_models.evaluation import median_filter, psnr_curve
-from dul_models.evaluators import load_scorer
-from dul_models.jobs import JobManager
-from dul_models.sample_quality import ClassHistogram, SampleScorer, class_histogram
+from dul_models.features.encoders import extract_features, image_split
+from dul_models.features.projections import project_2d
+from dul_models.features.sample_quality import ClassHistogram, SampleScorer, class_histogram
+from dul_models.metrics.images import median_filter, psnr_curve
+from dul_models.runs.checkpoints import LoadedRun, load_run, run_archive
+from dul_models.train.evaluators import load_scorer
+from dul_models.train.jobs import JobManager
 
 
 @st.cache_resource
 def threads() -> int:
-    """Set torch's thread count once per server process (see dul_models.devices)."""
+    """Set torch's thread count once per server process (see dul_models.core.devices)."""
     return configure_threads()
 
 
@@ -146,7 +146,8 @@ def gan_reference_distance(dataset_name: str, device: str, n: int = 300) -> floa
 @st.cache_data(show_spinner="Encoding the shapes test set and scoring disentanglement (MIG)…", max_entries=8)
 def vae_mig(path: str, device: str) -> dict:
     """MIG of a VAE run on its (shapes) dataset's test split: per-factor gaps and each latent's factor."""
-    from dul_models.latent_space import mig_metrics, mig_on_dataset
+    from dul_models.features.latent_space import mig_on_dataset
+    from dul_models.metrics.disentanglement import mig_metrics
 
     run = loaded_run(path, device)
     data = dataset(run.info.dataset)

@@ -14,9 +14,9 @@ import streamlit as st
 
 from app.resources import dataset
 from app.resources.embeddings import _stamp, disk_key, encoder_features
-from dul_models.cluster_analysis import k_sweep
-from dul_models.clustering import ClusterResult, clustering_report, reduce_features
-from dul_models.encoders import EncoderSpec
+from dul_models.features.cluster_analysis import k_sweep
+from dul_models.features.clustering import ClusterResult, clustering_report, reduce_features
+from dul_models.features.encoders import EncoderSpec
 
 Params = tuple[tuple[str, object], ...]  # an algorithm's parameters as sorted (name, value) pairs: hashable
 

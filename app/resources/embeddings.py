@@ -15,19 +15,19 @@ import streamlit as st
 import torch
 
 from app.resources import dataset, split_images
-from dul_models.devices import pick_device
-from dul_models.disk_cache import cached_array
-from dul_models.embeddings import (
+from dul_models.core.devices import pick_device
+from dul_models.core.disk_cache import cached_array
+from dul_models.core.images import thumbnail_map
+from dul_models.core.progress import reporting
+from dul_models.features.encoders import EncoderSpec, features, image_split
+from dul_models.features.projections import (
     Projector,
     cached_projection,
     check_tsne_size,
     estimated_seconds,
     kmeans_labels,
 )
-from dul_models.encoders import EncoderSpec, features, image_split
-from dul_models.images import thumbnail_map
-from dul_models.probes import knn_disagreement, probe_report
-from dul_models.progress import reporting
+from dul_models.metrics.probes import knn_disagreement, probe_report
 
 Params = tuple[tuple[str, float], ...]  # projection parameters as sorted (name, value) pairs: hashable
 UMAP_DEFAULTS = {

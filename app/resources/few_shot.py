@@ -15,8 +15,8 @@ import streamlit as st
 from app.resources import dataset
 from app.resources.embeddings import _stamp
 from dul_models.data.episodes import EpisodePool, EpisodeSet, episode_pool
-from dul_models.encoders import EncoderSpec
-from dul_models.few_shot_runs import (
+from dul_models.features.encoders import EncoderSpec
+from dul_models.features.few_shot import (
     EpisodeAnswer,
     Solver,
     answer_episode,

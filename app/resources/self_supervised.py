@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from app.resources import _stamp, dataset, loaded_run, test_images
-from dul_models.self_supervision import rotation_report
+from dul_models.explore.self_supervised import rotation_report
 
 
 @st.cache_data(show_spinner="Turning every test image four ways…", max_entries=8)

@@ -16,18 +16,17 @@ import streamlit as st
 from app.resources import _stamp as _run_stamp
 from app.resources import dataset, loaded_run
 from app.resources.embeddings import _stamp, encoder_features
-from dul_models.embeddings import project_2d
-from dul_models.encoders import EncoderSpec
-from dul_models.models import DULModel, build_model
-from dul_models.semi_supervision import (
+from dul_models.data.label_budget import budget_draw, unlabelled_rows
+from dul_models.features.encoders import EncoderSpec
+from dul_models.features.label_propagation import (
     Propagation,
     PseudoLabels,
-    budget_draw,
     label_propagation,
     propagation_by_budget,
     pseudo_label_gallery,
-    unlabelled_rows,
 )
+from dul_models.features.projections import project_2d
+from dul_models.models import DULModel, build_model
 
 # written by benchmarks/bench_semi_supervised.py; a module attribute so that tests can point it elsewhere
 RESULTS_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "semi_supervised.json"

@@ -18,12 +18,12 @@ import time
 import streamlit as st
 
 from app.resources.embeddings import UMAP_DEFAULTS, disk_key
-from dul_models.checkpoints import bundled_dir
-from dul_models.clustering import reduce_features
+from dul_models.core.devices import pick_device
 from dul_models.data import DEFAULT_DATASET, get_dataset
-from dul_models.devices import pick_device
-from dul_models.embeddings import cached_projection
-from dul_models.encoders import EncoderSpec, features, list_encoders
+from dul_models.features.clustering import reduce_features
+from dul_models.features.encoders import EncoderSpec, features, list_encoders
+from dul_models.features.projections import cached_projection
+from dul_models.runs.checkpoints import bundled_dir
 
 COMPARE_DIMS = 10  # the clustering page's "UMAP to 10 dimensions first" comparison
 

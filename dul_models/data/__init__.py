@@ -6,12 +6,12 @@ Importing this package loads no data and no torchvision: each loader imports wha
 
 from __future__ import annotations
 
+from dul_models.core.paths import data_dir
 from dul_models.data.registry import (
     DEFAULT_DATASET,
     DatasetSpec,
     ImageDataset,
     Split,
-    data_dir,
     get_dataset,
     list_datasets,
     to_float,

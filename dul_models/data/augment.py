@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 
 CORRUPTIONS = ("none", "gaussian", "salt_pepper", "masking", "mixed")
 BASIC_CORRUPTIONS = ("gaussian", "salt_pepper", "masking")

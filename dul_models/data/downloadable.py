@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from dul_models.data.loading import temporary_sibling
+from dul_models.core.errors import DatasetUnavailableError
+from dul_models.core.files import temporary_sibling
 from dul_models.data.registry import ImageDataset, Split, embedded_names
-from dul_models.errors import DatasetUnavailableError
 
 DOWNLOAD_TIMEOUT_S = 20.0  # per connection attempt and per read; offline fails at once or after this
 _USER_AGENT = "dul-explorer (torchvision datasets)"

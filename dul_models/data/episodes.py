@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data.registry import ImageDataset, to_float
-from dul_models.errors import ConfigError
 
 ROLES = ("base", "val", "novel")
 GLYPH_SPLIT = (240, 60, 100)  # glyphs' 400 classes, in class order

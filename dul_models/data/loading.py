@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from dul_models.core.files import temporary_sibling
 from dul_models.data.registry import Split
-
-
-@contextlib.contextmanager
-def temporary_sibling(path: Path) -> Iterator[Path]:
-    """A unique temporary name beside `path` (same file system, so `os.replace` is atomic), removed on exit."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    try:
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def cached_npz(

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dul_models.core.errors import DatasetUnavailableError
 from dul_models.data.downloadable import _FAILURES, _READ_FAILURES, _fetch, _network_hint, _short_cause
 from dul_models.data.loading import make_split, save_cache, stratified_split
 from dul_models.data.registry import ImageDataset, embedded_names
-from dul_models.errors import DatasetUnavailableError
 
 SIZE = 28
 PER_CLASS = 20  # drawers per character

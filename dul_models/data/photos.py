@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dul_models.core.errors import DatasetUnavailableError
 from dul_models.data.loading import cached_npz, make_split, stratified_split
 from dul_models.data.registry import ImageDataset
-from dul_models.errors import DatasetUnavailableError
 
 PATCH = 32
 STRIDE = 16

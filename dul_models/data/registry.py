@@ -7,7 +7,6 @@ index from tensors already on the device, so there is no `Dataset`/`DataLoader` 
 from __future__ import annotations
 
 import importlib
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from pathlib import Path
 
 import torch
 
-from dul_models.errors import ConfigError, DatasetUnavailableError
+from dul_models.core.errors import ConfigError, DatasetUnavailableError
+from dul_models.core.paths import data_dir
 
 DEFAULT_DATASET = "mnist5k"
 SPLIT_NAMES = ("train", "test")
@@ -223,20 +223,6 @@ def list_datasets() -> list[DatasetSpec]:
 def embedded_names() -> tuple[str, ...]:
     """Names of the datasets that never need a download (for error messages that offer alternatives)."""
     return tuple(spec.name for spec in DATASETS.values() if spec.embedded)
-
-
-def data_dir() -> Path:
-    """The folder for downloads and caches: `DUL_DATA_DIR`, else `~/.cache/dul_explorer/data`; created here."""
-    configured = os.environ.get("DUL_DATA_DIR", "").strip()
-    path = Path(configured).expanduser() if configured else Path.home() / ".cache" / "dul_explorer" / "data"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetUnavailableError(
-            f"cannot create the data folder {path}: {exc.strerror or exc}; "
-            "set DUL_DATA_DIR to a folder you can write to"
-        ) from exc
-    return path.resolve()
 
 
 _cache: dict[tuple[str, Path], ImageDataset] = {}

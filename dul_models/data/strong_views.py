@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data.augment import Clamped
-from dul_models.errors import ConfigError
 
 # The operations and the deviation from "unchanged" each reaches at magnitude 1 (FixMatch's ranges).
 ENHANCE_RANGE = 0.9  # brightness / contrast / sharpness / colour factor in [0.1, 1.9]

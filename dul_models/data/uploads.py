@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from dul_models.errors import ConfigError, ImageInputError
+from dul_models.core.errors import ConfigError, ImageInputError
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 _NOT_AN_IMAGE = "could not read this file as an image (PNG, JPEG, GIF, BMP or WEBP expected)"

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 from dul_models.models.autoencoder import Autoencoder
 from dul_models.models.base import VERBS, Batch, DULModel, ModelConfig, Recipe, config_from_dict
 from dul_models.models.classifier import Classifier

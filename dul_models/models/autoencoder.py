@@ -14,9 +14,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from dul_models.core.errors import ConfigError
 from dul_models.data.augment import CORRUPTIONS, corrupt
-from dul_models.errors import ConfigError
-from dul_models.evaluation import psnr
+from dul_models.metrics.images import psnr
 from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
 from dul_models.models.blocks import ConvDecoder, ConvEncoder
 

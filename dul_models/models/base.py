@@ -18,9 +18,9 @@ from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin
 import torch
 from torch import nn
 
+from dul_models.core.devices import autocast
+from dul_models.core.errors import ConfigError
 from dul_models.data import ImageDataset, to_float
-from dul_models.devices import autocast
-from dul_models.errors import ConfigError
 
 
 @dataclass
@@ -168,7 +168,6 @@ class DULModel(nn.Module):
     tiny_dataset: ClassVar[str] = "digits"  # the embedded set the contract test trains it on; families that
     # need colour or larger images than 8×8 (colourisation, context patches) name another
     evaluators: ClassVar[tuple[str, ...]] = ()  # outside-resource evaluators the builder should inject
-    live_map: ClassVar[bool] = False  # a training job keeps a PCA map of `embed` at every evaluation
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import ImageDataset
-from dul_models.errors import ConfigError
 from dul_models.models.backbone import Backbone
 from dul_models.models.base import Batch, Recipe
 from dul_models.models.self_supervised import EVAL_CHUNK, SelfSupervisedConfig, SelfSupervisedModel

@@ -8,7 +8,7 @@ generator and a projection discriminator (Miyato & Koyama, ICLR 2018), an R1 gra
 images (Mescheder et al., ICML 2018), extra 3×3 convolutions per resolution (`depth`).
 
 Sample quality (FID, class histogram) is measured outside the model, in the feature space of the
-dataset's classifier (`dul_models.sample_quality`, injected by `dul_models.evaluators`): Inception
+dataset's classifier (`dul_models.features.sample_quality`, injected by `dul_models.train.evaluators`): Inception
 weights cannot be fetched offline.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from dul_models.core.devices import autocast
+from dul_models.core.errors import ConfigError
 from dul_models.data import ImageDataset
-from dul_models.devices import autocast
-from dul_models.errors import ConfigError
 from dul_models.models.adversarial import (
     LOSSES,
     diff_augment,

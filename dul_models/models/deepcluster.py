@@ -37,10 +37,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dul_models.core.devices import eval_mode
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.devices import eval_mode
-from dul_models.errors import ConfigError
-from dul_models.evaluation import cluster_scores
+from dul_models.metrics.clusters import cluster_scores
 from dul_models.models.base import Batch, Recipe
 from dul_models.models.deep_kmeans import kmeans_plusplus_init, member_means, spherical_kmeans
 from dul_models.models.self_supervised import EVAL_CHUNK, SelfSupervisedConfig, SelfSupervisedModel

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import ImageDataset, to_float
 from dul_models.data.episodes import (
     EpisodeBatch,
@@ -29,16 +30,15 @@ from dul_models.data.episodes import (
     sample_episodes,
     with_rotated_classes,
 )
-from dul_models.errors import ConfigError
-from dul_models.few_shot import (
+from dul_models.metrics.intervals import mean_ci95
+from dul_models.models.backbone import Backbone
+from dul_models.models.base import DULModel, ModelConfig
+from dul_models.models.episode_solvers import (
     MATCHING_TEMPERATURE,
     accuracies,
     feature_logits,
     feature_probabilities,
-    mean_ci95,
 )
-from dul_models.models.backbone import Backbone
-from dul_models.models.base import DULModel, ModelConfig
 
 QUICK_EPISODES = 100  # validation episodes per periodic evaluation: ± 0.03 at 5-way 1-shot
 FINAL_EPISODES = 600  # the few-shot papers' count: ± 0.01 or better

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 from dul_models.models.base import Batch, Recipe
 from dul_models.models.patches import assemble, centre_crop, cut_cells, in_frame, jittered, puzzle_side
 from dul_models.models.self_supervised import EVAL_CHUNK, SelfSupervisedConfig, SelfSupervisedModel

@@ -30,9 +30,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
 from dul_models.data.episodes import EpisodeBatch, EpisodeSet
-from dul_models.errors import ConfigError
 from dul_models.models.base import Recipe
 from dul_models.models.episodic import EpisodicConfig, EpisodicLearner
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dul_models.errors import ConfigError
-from dul_models.few_shot import MATCHING_TEMPERATURE
+from dul_models.core.errors import ConfigError
+from dul_models.models.episode_solvers import MATCHING_TEMPERATURE
 from dul_models.models.episodic import MetricConfig, MetricLearner
 
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from dul_models.errors import ConfigError
-from dul_models.losses import info_nce
+from dul_models.core.errors import ConfigError
 from dul_models.models.averaging import ema_update
 from dul_models.models.backbone import projection_head
 from dul_models.models.base import Batch, Recipe, uniform_batches
+from dul_models.models.losses import info_nce
 from dul_models.models.self_supervised import (
     EVAL_CHUNK,
     SelfSupervisedConfig,

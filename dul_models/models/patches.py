@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 
 MIN_PATCH = 4  # two 2× poolings leave a 1×1 map; anything smaller leaves nothing
 

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
 
 VARIANTS = ("plain", "gated")

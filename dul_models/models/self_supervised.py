@@ -16,11 +16,11 @@ from typing import Any
 
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data.augment import ViewStrength, view_augmenter
-from dul_models.errors import ConfigError
-from dul_models.losses import alignment, embedding_std, uniformity
 from dul_models.models.backbone import Backbone
 from dul_models.models.base import DULModel, ModelConfig
+from dul_models.models.losses import alignment, embedding_std, uniformity
 
 EVAL_CHUNK = 500
 
@@ -68,7 +68,6 @@ class SelfSupervisedModel(DULModel):
 
     config_cls = SelfSupervisedConfig
     evaluators = ("knn", "linear_probe")  # kNN accuracy while training; the 10-label probe at the end
-    live_map = True  # the page shows the test set's map organising itself while the run trains
 
     def __init__(self, config: SelfSupervisedConfig) -> None:
         super().__init__(config)

@@ -36,15 +36,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dul_models.core.devices import eval_mode
+from dul_models.core.errors import ConfigError
 from dul_models.data import ImageDataset, Split, to_float
+from dul_models.data.label_budget import budget_draw, unlabelled_rows
 from dul_models.data.strong_views import strong_augmenter, weak_augmenter
-from dul_models.devices import eval_mode
-from dul_models.errors import ConfigError
-from dul_models.losses import consistency_loss, masked_cross_entropy
 from dul_models.models.averaging import ema_update
 from dul_models.models.backbone import Backbone
 from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
-from dul_models.semi_supervision import budget_draw, class_probabilities, pseudo_label_scores, unlabelled_rows
+from dul_models.models.losses import consistency_loss, masked_cross_entropy
+from dul_models.models.pseudo_labels import class_probabilities, pseudo_label_scores
 
 METHODS = ("supervised", "pseudo_label", "fixmatch", "mean_teacher")
 QUICK_UNLABELLED = 1000  # unlabelled training images scored by the periodic (quick) evaluation

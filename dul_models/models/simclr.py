@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dul_models.errors import ConfigError
-from dul_models.losses import alignment, contrastive_logits, nt_xent
+from dul_models.core.errors import ConfigError
 from dul_models.models.backbone import projection_head
 from dul_models.models.base import Batch, Recipe
+from dul_models.models.losses import alignment, contrastive_logits, nt_xent
 from dul_models.models.self_supervised import (
     EVAL_CHUNK,
     SelfSupervisedConfig,

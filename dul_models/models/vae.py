@@ -24,7 +24,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 from dul_models.models.base import Batch, DULModel, ModelConfig
 from dul_models.models.blocks import BroadcastDecoder, ConvDecoder, ConvEncoder
 from dul_models.models.vae_recipes import RECIPES

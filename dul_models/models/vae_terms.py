@@ -18,7 +18,7 @@ that is a million decoder passes, so how they are batched decides the time (meas
 - x is broadcast against the samples instead of copied k times, and the log-weights are written into
   one preallocated (k, B) tensor.
 
-Progress goes to `dul_models.progress.report` as (what, images done, images in total).
+Progress goes to `dul_models.core.progress.report` as (what, images done, images in total).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Protocol
 
 import torch
 
-from dul_models.errors import ConfigError
-from dul_models.progress import report
+from dul_models.core.errors import ConfigError
+from dul_models.core.progress import report
 
 DECODES_PER_CALL = 256  # codes decoded at once: fills the CPU's vector units, activations stay cache-sized
 LOG_2PI = math.log(2 * math.pi)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from app import state
-from dul_models.checkpoints import bundled_dir, list_runs, runs_dir
-from dul_models.clustering import clustering_report
 from dul_models.data import get_dataset
-from dul_models.encoders import EncoderSpec, features, list_encoders
+from dul_models.features.clustering import clustering_report
+from dul_models.features.encoders import EncoderSpec, features, list_encoders
+from dul_models.runs.checkpoints import bundled_dir, list_runs, runs_dir
 from tests.app.conftest import charts, metrics, no_exceptions, select_rows, texts, train_until_saved
 
 PAGE = "app_pages/clustering.py"

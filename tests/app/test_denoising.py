@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import torch
 
-from dul_models.checkpoints import bundled_dir, load_run
 from dul_models.data import get_dataset, to_float
 from dul_models.data.augment import corrupt
 from dul_models.data.gallery import label_counts
-from dul_models.evaluation import psnr
+from dul_models.metrics.images import psnr
+from dul_models.runs.checkpoints import bundled_dir, load_run
 from tests.app.conftest import chosen_run, no_exceptions, select_rows, selection_table, train_until_saved
 
 PAGE = "app_pages/denoising.py"

@@ -10,11 +10,11 @@ from PIL import Image
 
 from app import state
 from app.components.embedding_map import selected_rows
-from dul_models.checkpoints import bundled_dir, runs_dir
 from dul_models.data import get_dataset
 from dul_models.data.gallery import label_counts
-from dul_models.encoders import EncoderSpec, features, list_encoders
-from dul_models.probes import knn_accuracy
+from dul_models.features.encoders import EncoderSpec, features, list_encoders
+from dul_models.metrics.probes import knn_accuracy
+from dul_models.runs.checkpoints import bundled_dir, runs_dir
 from tests.app.conftest import no_exceptions, select_rows, selection_table, texts
 
 PAGE = "app_pages/embeddings.py"
@@ -178,7 +178,9 @@ def test_a_selection_of_zero_points_says_so(page):
 
 
 def test_tsne_of_too_many_points_warns_with_the_time_and_offers_umap(page, monkeypatch):
-    monkeypatch.setattr("dul_models.embeddings.TSNE_CPU_LIMIT", 500)  # mnist5k's 1,000 test images: too many
+    monkeypatch.setattr(
+        "dul_models.features.projections.TSNE_CPU_LIMIT", 500
+    )  # mnist5k's 1,000 test images: too many
     page.radio(key="emb-method").set_value("tsne").run()
     no_exceptions(page)
     (warning,) = [w.value for w in page.warning if "t-SNE of 1,000 points" in w.value]

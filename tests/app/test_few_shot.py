@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 
 from app import state
-from dul_models import checkpoints
 from dul_models.data import get_dataset
 from dul_models.data.episodes import episode_pool, sample_episodes
-from dul_models.encoders import EncoderSpec
-from dul_models.few_shot_runs import answer_episode, make_solver
+from dul_models.features.encoders import EncoderSpec
+from dul_models.features.few_shot import answer_episode, make_solver
 from dul_models.models import build_model
+from dul_models.runs import checkpoints
 from tests.app.conftest import charts, metrics, no_exceptions, texts
 
 PAGE = "app_pages/few_shot.py"

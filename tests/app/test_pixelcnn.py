@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from dul_models.likelihood import bits_per_dim
+from dul_models.metrics.likelihood import bits_per_dim
 from tests.app.conftest import chosen_run, no_exceptions, train_until_saved
 
 PAGE = "app_pages/pixelcnn.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from app import state
-from dul_models.checkpoints import bundled_dir
+from dul_models.runs.checkpoints import bundled_dir
 from tests.app.conftest import chosen_run, no_exceptions
 
 BUNDLED = str(bundled_dir())

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from dul_models.checkpoints import list_runs
+from dul_models.runs.checkpoints import list_runs
 from tests.app.conftest import no_exceptions, texts, train_until_saved
 
 PAGE = "app_pages/self_supervised.py"

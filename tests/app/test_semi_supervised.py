@@ -11,12 +11,13 @@ from streamlit.testing.v1 import AppTest
 
 from app import resources, state
 from app.resources import semi_supervised as cached
-from dul_models.checkpoints import list_runs
 from dul_models.data import get_dataset
-from dul_models.encoders import EncoderSpec, features
-from dul_models.jobs import TrainingJob
-from dul_models.semi_supervision import budget_draw, label_propagation
-from dul_models.training import TrainConfig
+from dul_models.data.label_budget import budget_draw
+from dul_models.features.encoders import EncoderSpec, features
+from dul_models.features.label_propagation import label_propagation
+from dul_models.runs.checkpoints import list_runs
+from dul_models.train.jobs import TrainingJob
+from dul_models.train.trainer import TrainConfig
 from tests.app.conftest import ENTRY, charts, metrics, no_exceptions, texts, train_until_saved
 
 PAGE = "app_pages/semi_supervised.py"

@@ -6,10 +6,10 @@ import numpy as np
 
 from app.resources.embeddings import UMAP_DEFAULTS, disk_key
 from app.resources.warm import bundled_encoders, warm
-from dul_models.clustering import reduce_features
 from dul_models.data import get_dataset
-from dul_models.embeddings import cached_projection
-from dul_models.encoders import EncoderSpec, features
+from dul_models.features.clustering import reduce_features
+from dul_models.features.encoders import EncoderSpec, features
+from dul_models.features.projections import cached_projection
 
 
 def test_warm_up_leaves_the_pages_maps_on_disk(tmp_path, monkeypatch):

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data.augment import corrupt
-from dul_models.errors import ConfigError
 
 
 @pytest.fixture

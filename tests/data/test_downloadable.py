@@ -25,9 +25,9 @@ import pytest
 import torch
 import torchvision.datasets
 
+from dul_models.core.errors import DatasetUnavailableError
 from dul_models.data import downloadable, get_dataset, omniglot
 from dul_models.data.registry import embedded_names
-from dul_models.errors import DatasetUnavailableError
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/"  # the discard port: nothing listens, the connection is refused
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import get_dataset
 from dul_models.data.episodes import (
     class_split,
@@ -16,7 +17,6 @@ from dul_models.data.episodes import (
     sample_episodes,
     with_rotated_classes,
 )
-from dul_models.errors import ConfigError
 
 
 def test_class_splits_are_disjoint(digits) -> None:

@@ -13,19 +13,19 @@ import numpy as np
 import pytest
 import torch
 
+from dul_models.core.errors import ConfigError, DatasetUnavailableError
+from dul_models.core.paths import data_dir
 from dul_models.data import (
     DEFAULT_DATASET,
     DatasetSpec,
     ImageDataset,
     Split,
-    data_dir,
     get_dataset,
     list_datasets,
     loading,
     registry,
     to_float,
 )
-from dul_models.errors import ConfigError, DatasetUnavailableError
 
 ALL_NAMES = [
     "mnist5k",

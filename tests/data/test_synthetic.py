@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import synthetic
-from dul_models.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from dul_models.core.errors import ConfigError, ImageInputError
 from dul_models.data import image_from_bytes
-from dul_models.errors import ConfigError, ImageInputError
 
 MNIST_SHAPE = (1, 28, 28)
 CIFAR_SHAPE = (3, 32, 32)

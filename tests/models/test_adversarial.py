@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dul_models.evaluation import class_entropy
+from dul_models.metrics.samples import class_entropy
 from dul_models.models.adversarial import (
     collapse_warning,
     diff_augment,

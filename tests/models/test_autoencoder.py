@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 from dul_models.models import Batch, build_model
 from dul_models.models.autoencoder import Autoencoder, AutoencoderConfig
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.errors import ConfigError
 from dul_models.models import Batch, build_model
 from dul_models.models.classifier import Classifier, ClassifierConfig, random_shift
-from dul_models.training import TrainConfig, Trainer
+from dul_models.train.trainer import TrainConfig, Trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/models/conftest.py
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import get_dataset, to_float
-from dul_models.errors import ConfigError
 from dul_models.models import Batch, build_model
 from dul_models.models.colorization import Colorization, luminance, rgb_to_ycbcr, ycbcr_to_rgb
 

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.errors import ConfigError
 from dul_models.models import Batch, build_model
 from dul_models.models.context import CENTRE, GRID, NEIGHBOUR_CELLS, POSITIONS, ContextPrediction
 

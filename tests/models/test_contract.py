@@ -12,12 +12,12 @@ import math
 import pytest
 import torch
 
-from dul_models import checkpoints
+from dul_models.core.errors import ConfigError
 from dul_models.data import get_dataset, to_float
-from dul_models.errors import ConfigError
 from dul_models.models import FAMILIES, build_model, config_from_dict
 from dul_models.models.base import VERBS
-from dul_models.training import TrainConfig, Trainer
+from dul_models.runs import checkpoints
+from dul_models.train.trainer import TrainConfig, Trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/models/conftest.py
 FAMILY_NAMES = sorted(FAMILIES)

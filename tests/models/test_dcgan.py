@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from dul_models import checkpoints
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.errors import ConfigError
-from dul_models.evaluation import feature_statistics, frechet_distance
-from dul_models.evaluators import build_evaluators
+from dul_models.features.sample_quality import SampleScorer, class_histogram
+from dul_models.metrics.samples import feature_statistics, frechet_distance
 from dul_models.models import Batch, build_model
 from dul_models.models.dcgan import DCGAN, DCGANConfig
-from dul_models.sample_quality import SampleScorer, class_histogram
-from dul_models.training import TrainConfig, Trainer
+from dul_models.runs import checkpoints
+from dul_models.train.evaluators import build_evaluators
+from dul_models.train.trainer import TrainConfig, Trainer
 
 TINY = {"base_channels": 4, "latent_dim": 8}
 

@@ -8,11 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 from dul_models.models import build_model
 from dul_models.models.deep_kmeans import kmeans_plusplus_init, spherical_kmeans
 from dul_models.models.deepcluster import DeepCluster
-from dul_models.training import TrainConfig, Trainer
+from dul_models.train.trainer import TrainConfig, Trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/models/conftest.py
 

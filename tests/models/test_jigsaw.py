@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.errors import ConfigError
 from dul_models.models import Batch, build_model
 from dul_models.models.jigsaw import Jigsaw, min_hamming_distance, spread_permutations
 from dul_models.models.patches import assemble, centre_crop, cut_cells, jittered

@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 from dul_models.models import build_model
 from dul_models.models.base import Batch
 

@@ -6,11 +6,11 @@ import math
 import pytest
 import torch
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.errors import ConfigError
 from dul_models.models import Batch, build_model
 from dul_models.models.pixelcnn import MaskedConv2d
-from dul_models.training import TrainConfig, Trainer
+from dul_models.train.trainer import TrainConfig, Trainer
 
 VARIANTS = ("plain", "gated")
 

@@ -8,7 +8,7 @@ import torch
 from dul_models.data import to_float
 from dul_models.data.episodes import episode_pool, gather_episodes, sample_episodes
 from dul_models.models import build_model
-from dul_models.training import TrainConfig, Trainer
+from dul_models.train.trainer import TrainConfig, Trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.errors import ConfigError
 from dul_models.models import Batch, build_model
 from dul_models.models.rotation import ANGLES, RotationPrediction, all_rotations, rotate
 

@@ -10,15 +10,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dul_models import checkpoints
+from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
+from dul_models.data.label_budget import budget_draw
 from dul_models.data.strong_views import strong_augmenter, weak_augmenter
-from dul_models.errors import ConfigError
-from dul_models.losses import consistency_loss, masked_cross_entropy
 from dul_models.models import build_model
+from dul_models.models.losses import consistency_loss, masked_cross_entropy
+from dul_models.models.pseudo_labels import pseudo_label_scores
 from dul_models.models.semisup import SemiBatch, SemiSupervised, sigmoid_rampup
-from dul_models.semi_supervision import budget_draw, pseudo_label_scores
-from dul_models.training import TrainConfig, Trainer
+from dul_models.runs import checkpoints
+from dul_models.train.trainer import TrainConfig, Trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/models/conftest.py
 

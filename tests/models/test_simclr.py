@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dul_models.errors import ConfigError
-from dul_models.losses import alignment, nt_xent
+from dul_models.core.errors import ConfigError
 from dul_models.models import build_model
 from dul_models.models.base import Batch
+from dul_models.models.losses import alignment, nt_xent
 
 
 def tiny(**overrides):

@@ -6,17 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from dul_models.errors import ConfigError
-from dul_models.latent_space import (
-    manifold_grid,
-    mutual_information_gap,
-    parse_dimensions,
-    traversal_grid,
-)
+from dul_models.core.errors import ConfigError
+from dul_models.features.latent_space import manifold_grid, parse_dimensions, traversal_grid
+from dul_models.metrics.disentanglement import mutual_information_gap
 from dul_models.models import FAMILIES, Batch, build_model
 from dul_models.models.blocks import ConvDecoder, ConvEncoder
 from dul_models.models.vae import VAE, VAEConfig
-from dul_models.training import TrainConfig, Trainer
+from dul_models.train.trainer import TrainConfig, Trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/models/conftest.py
 

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from dul_models.errors import ConfigError
+from dul_models.core.errors import ConfigError
 from dul_models.models import Batch
 from dul_models.models.vae import VAE, VAEConfig
 from dul_models.models.vae_terms import gaussian_kl, total_correlation
