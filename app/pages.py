@@ -1,6 +1,6 @@
 """The one page registry: navigation (app/streamlit_app.py) and the Home cards are both built from PAGES.
 
-Adding a page = its file in app_pages/ + one `PageSpec` here + its AppTest in tests/app/test_<stem>.py
+Adding a page = its package in app_pages/ (page.py + its sections) + one `PageSpec` here + its AppTest in tests/app/test_<stem>.py
 (tests/test_pages.py checks all three). Plain data, no streamlit import, so tests can read it directly.
 Icons are emoji: Material icons load their font from the internet, which the app must not need.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 class PageSpec:
     """One page: where its script is, how navigation shows it, and what its Home card says."""
 
-    file: str  # relative to app/, e.g. "app_pages/vae.py"
+    file: str  # relative to app/, e.g. "app_pages/vae/page.py"
     title: str  # sidebar and card title
     icon: str  # an emoji
     url_path: str  # "" for the default page (served at /)
@@ -24,8 +24,9 @@ class PageSpec:
 
     @property
     def key(self) -> str:
-        """The page's short name ("vae"): the first part of its session-state keys."""
-        return Path(self.file).stem
+        """The page's short name ("vae"): its package's name, the first part of its session-state keys."""
+        path = Path(self.file)
+        return path.parent.name if path.name == "page.py" else path.stem
 
     @property
     def default(self) -> bool:
@@ -33,9 +34,9 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("app_pages/home.py", "Home", "🏠", "", "Explore"),
+    PageSpec("app_pages/home/page.py", "Home", "🏠", "", "Explore"),
     PageSpec(
-        "app_pages/denoising.py",
+        "app_pages/denoising/page.py",
         "Denoising autoencoders",
         "🧽",
         "denoising",
@@ -45,7 +46,7 @@ PAGES: tuple[PageSpec, ...] = (
         "own image; the encoder's latent space; train one live.",
     ),
     PageSpec(
-        "app_pages/gan.py",
+        "app_pages/gan/page.py",
         "GANs",
         "🎭",
         "gan",
@@ -55,7 +56,7 @@ PAGES: tuple[PageSpec, ...] = (
         "and watch D(x), D(G(z)) and a fixed-noise grid evolve.",
     ),
     PageSpec(
-        "app_pages/vae.py",
+        "app_pages/vae/page.py",
         "Variational autoencoders",
         "🌀",
         "vae",
@@ -65,7 +66,7 @@ PAGES: tuple[PageSpec, ...] = (
         "reconstruction and KL, an honest IWAE likelihood, and β-VAE disentanglement (MIG) on shapes.",
     ),
     PageSpec(
-        "app_pages/pixelcnn.py",
+        "app_pages/pixelcnn/page.py",
         "PixelCNN",
         "🧩",
         "pixelcnn",
@@ -75,7 +76,7 @@ PAGES: tuple[PageSpec, ...] = (
         "gated version removes; train one live.",
     ),
     PageSpec(
-        "app_pages/embeddings.py",
+        "app_pages/embeddings/page.py",
         "Embedding explorer",
         "🗺️",
         "embeddings",
@@ -85,7 +86,7 @@ PAGES: tuple[PageSpec, ...] = (
         "image or your upload, and a kNN / linear-probe table beside the pixel, PCA and random baselines.",
     ),
     PageSpec(
-        "app_pages/self_supervised.py",
+        "app_pages/self_supervised/page.py",
         "Self-supervised learning",
         "🔁",
         "self-supervised",
@@ -95,7 +96,7 @@ PAGES: tuple[PageSpec, ...] = (
         "doing their tasks; train live and watch the test-set map organise itself, with a collapse alarm.",
     ),
     PageSpec(
-        "app_pages/clustering.py",
+        "app_pages/clustering/page.py",
         "Clustering",
         "🧮",
         "clustering",
@@ -105,7 +106,7 @@ PAGES: tuple[PageSpec, ...] = (
         "elbow and BIC, look inside each cluster, and watch DeepCluster's rounds and guards live.",
     ),
     PageSpec(
-        "app_pages/semi_supervised.py",
+        "app_pages/semi_supervised/page.py",
         "Semi-supervised",
         "🏷️",
         "semi-supervised",
@@ -115,7 +116,7 @@ PAGES: tuple[PageSpec, ...] = (
         "in seconds, accuracy against the label budget per method, and FixMatch or Mean Teacher trained live.",
     ),
     PageSpec(
-        "app_pages/few_shot.py",
+        "app_pages/few_shot/page.py",
         "Few-shot",
         "🎯",
         "few-shot",

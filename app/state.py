@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dul_models.data import DEFAULT_DATASET
+from dul_models import DEFAULT_DATASET
 
 DATASET = "dataset"  # sidebar: dataset name
 DEVICE = "device"  # sidebar: "auto", "cuda", "mps" or "cpu"

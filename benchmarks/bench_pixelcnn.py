@@ -22,7 +22,7 @@ from dul_models.train.trainer import TrainConfig, Trainer
 
 TARGET_NATS, TARGET_SAMPLE_S, SAMPLES = 70.0, 10.0, 16
 RUNS = ("pixelcnn-mnist5k-gated", "pixelcnn-mnist5k-plain")
-# the page's "Train live" defaults (app/app_pages/pixelcnn.py)
+# the page's "Train live" defaults (app/app_pages/pixelcnn/page.py)
 LIVE_CONFIG = {"variant": "gated", "channels": 16, "layers": 3, "kernel_size": 3}
 LIVE_STEPS, LIVE_BATCH = 40, 32
 

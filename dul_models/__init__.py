@@ -30,6 +30,7 @@ _EXPORTS = {
     "reporting": "dul_models.core.progress",
     "DEFAULT_DATASET": "dul_models.data",
     "ImageDataset": "dul_models.data",
+    "to_float": "dul_models.data",
     "get_dataset": "dul_models.data",
     "list_datasets": "dul_models.data",
     "image_from_bytes": "dul_models.data",
@@ -48,6 +49,7 @@ _EXPORTS = {
     "find_run": "dul_models.runs.queries",
     "EncoderSpec": "dul_models.features.encoders",
     "list_encoders": "dul_models.features.encoders",
+    "image_split": "dul_models.features.encoders",
     "TrainConfig": "dul_models.train.trainer",
     "live_train_config": "dul_models.train.trainer",
 }

@@ -86,3 +86,66 @@ def test_no_import_cycles_in_the_library():
         if module not in state:
             visit(module, [module])
     assert cycles == []
+
+
+def _app_files() -> list[Path]:
+    return sorted((ROOT / "app").rglob("*.py"))
+
+
+def test_the_app_reaches_the_library_only_through_explore_jobs_and_the_face():
+    """app/ may import dul_models.explore.*, dul_models.train.jobs and the names dul_models exports."""
+    import dul_models
+
+    offenders = []
+    for path in _app_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names if a.name.split(".")[0] == "dul_models"]
+                offenders += [f"{path.relative_to(ROOT)}: import {m}" for m in modules]
+            elif (
+                isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dul_models"
+            ):
+                if node.module == "dul_models":
+                    unknown = [a.name for a in node.names if a.name not in dul_models.__all__]
+                    offenders += [
+                        f"{path.relative_to(ROOT)}: dul_models.{n} is not exported" for n in unknown
+                    ]
+                elif not (
+                    node.module.startswith("dul_models.explore") or node.module == "dul_models.train.jobs"
+                ):
+                    offenders.append(f"{path.relative_to(ROOT)}: from {node.module}")
+    assert offenders == []
+
+
+def test_every_exported_name_exists():
+    import dul_models
+
+    assert [name for name in dul_models.__all__ if not hasattr(dul_models, name)] == []
+
+
+def test_pages_import_no_torch_or_numpy():
+    """Pages only render: the maths lives in dul_models.explore (imports inside functions count)."""
+    offenders = []
+    for path in sorted((ROOT / "app" / "app_pages").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [
+                f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in ("torch", "numpy")
+            ]
+    assert offenders == []
+
+
+def test_page_scripts_read_like_a_table_of_contents_and_library_files_stay_short():
+    long_pages = [
+        f"{p.relative_to(ROOT)}: {n}"
+        for p in sorted((ROOT / "app" / "app_pages").glob("*/page.py"))
+        if (n := len(p.read_text().splitlines())) > 150
+    ]
+    long_modules = [
+        f"{p.relative_to(ROOT)}: {n}"
+        for p in sorted((ROOT / "dul_models").rglob("*.py"))
+        if (n := len(p.read_text().splitlines())) > 300
+    ]
+    assert long_pages == [] and long_modules == []

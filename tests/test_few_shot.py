@@ -1,8 +1,6 @@
-"""Answering episodes on features: the 95 % interval, the fine-tuned heads, the decision plane, the player."""
+"""Answering episodes on features: the 95 % interval, the fine-tuned heads, the decision plane."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -10,14 +8,13 @@ import torch
 
 from dul_models.core.errors import ConfigError
 from dul_models.data.episodes import sample_episodes
-from dul_models.features.episode_views import decision_plane, player_score, prototype_coords
+from dul_models.features.episode_views import decision_plane
 from dul_models.metrics.intervals import mean_ci95
 from dul_models.models.episode_solvers import (
     FEATURE_METHODS,
     evaluate_features,
     feature_probabilities,
     fit_heads,
-    query_targets,
 )
 
 
@@ -101,28 +98,3 @@ def test_decision_plane_regions_agree_with_the_classifier_on_the_plane():
     assert (plane["regions"][row, col] == y).mean() > 0.9
     with pytest.raises(ConfigError, match="at least 3 points"):
         decision_plane(x[:2], nearest_mean)
-
-
-def test_player_score_counts_unanswered_as_wrong():
-    y = np.repeat(np.arange(3), 10)
-    episode = sample_episodes(y, (0, 1, 2), 3, 1, 2, episodes=1, seed=0)
-    truth = query_targets(episode)[0].tolist()
-    assert truth == [0, 0, 1, 1, 2, 2]
-    score = player_score([0, 0, 1, 2, None, 2], episode)
-    assert score["acc"] == pytest.approx(4 / 6) and score["unanswered"] == 1
-    assert score["right"].tolist() == [True, True, True, False, False, True]
-    with pytest.raises(ConfigError, match="one per query"):
-        player_score([0], episode)
-    assert math.isclose(player_score(truth, episode)["acc"], 1.0)
-
-
-def test_prototype_coords_are_the_class_means_of_the_supports_in_the_plane():
-    points = np.random.default_rng(0).normal(size=(3 * 2 + 4, 5)).astype(np.float32)  # N=3, K=2, then queries
-    plane = decision_plane(points, lambda grid: np.zeros(len(grid), dtype=int), resolution=4)
-    from sklearn.decomposition import PCA
-
-    pca = PCA(n_components=2, random_state=0).fit(points)
-    means = points[:6].reshape(3, 2, 5).mean(1)
-    assert np.allclose(prototype_coords(plane["coords"], 3, 2), pca.transform(means), atol=1e-4)
-    with pytest.raises(ConfigError, match="support points"):
-        prototype_coords(plane["coords"][:3], 3, 2)

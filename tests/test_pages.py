@@ -12,9 +12,7 @@ APP = ROOT / "app"
 
 
 def page_files() -> list[str]:
-    return sorted(
-        str(path.relative_to(APP)) for path in (APP / "app_pages").glob("*.py") if path.stem != "__init__"
-    )
+    return sorted(str(path.relative_to(APP)) for path in (APP / "app_pages").glob("*/page.py"))
 
 
 def test_every_page_file_is_registered_exactly_once():
@@ -37,7 +35,7 @@ def test_registry_entries_are_unique_and_complete():
     assert len({spec.url_path for spec in PAGES}) == len(PAGES)
     assert len({spec.title for spec in PAGES}) == len(PAGES)
     assert len({spec.key for spec in PAGES}) == len(PAGES)
-    assert [spec.file for spec in PAGES if spec.default] == ["app_pages/home.py"]
+    assert [spec.file for spec in PAGES if spec.default] == ["app_pages/home/page.py"]
     for spec in PAGES:
         assert spec.icon and not spec.icon.startswith(":"), f"{spec.file}: use an emoji, not a Material icon"
         assert spec.url_path == spec.url_path.lower().strip("/"), spec.url_path
@@ -53,8 +51,8 @@ def test_groups_keep_registry_order_and_every_page():
 
 
 def test_a_page_finds_its_own_entry():
-    assert page_of(APP / "app_pages" / "vae.py").key == "vae"
-    assert page_of(str(APP / "app_pages" / ".." / "app_pages" / "gan.py")).title == "GANs"
+    assert page_of(APP / "app_pages" / "vae" / "page.py").key == "vae"
+    assert page_of(str(APP / "app_pages" / ".." / "app_pages" / "gan" / "page.py")).title == "GANs"
 
 
 def test_an_unregistered_script_is_named_in_the_error():

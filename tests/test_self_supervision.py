@@ -100,7 +100,7 @@ def test_self_supervised_families_are_the_backbone_families():
 
 
 def test_rotation_report_scores_every_image_in_every_turn():
-    from dul_models.explore.self_supervised import rotation_report
+    from dul_models.explore.self_supervised_pretext import rotation_report
 
     data = get_dataset("digits")
     model = build_model("rotation", {"image_shape": data.image_shape, "width": 4, "hidden_dim": 8}, seed=0)

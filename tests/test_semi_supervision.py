@@ -11,11 +11,8 @@ from torch import nn
 
 from dul_models.core.errors import ConfigError
 from dul_models.data.label_budget import budget_draw, unlabelled_rows
-from dul_models.features.label_propagation import (
-    label_propagation,
-    propagation_by_budget,
-    pseudo_label_gallery,
-)
+from dul_models.explore.semi_supervised import pseudo_label_gallery
+from dul_models.features.label_propagation import label_propagation, propagation_by_budget
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 
-from dul_models.data.gallery import UNLABELLED, class_name
+from dul_models import UNLABELLED, class_name
 
 
 def line_chart(

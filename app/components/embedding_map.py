@@ -17,7 +17,7 @@ import torch
 
 from app.components.charts import embedding_scatter
 from app.components.images import image_grid
-from dul_models.data.gallery import UNLABELLED, label_counts
+from dul_models import UNLABELLED, label_counts
 
 GALLERY_SIZE = 64  # selected images shown (and in the PNG)
 # WebGL canvases at the screen's resolution, not plotly's default of twice it: four times fewer pixels to

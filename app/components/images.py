@@ -8,7 +8,7 @@ from functools import partial
 import streamlit as st
 import torch
 
-from dul_models.core.images import grid_array, png_bytes
+from dul_models import grid_array, png_bytes
 
 
 def image_grid(

@@ -10,9 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from app.resources import embeddings as cached
-from dul_models.core.errors import DULError
-from dul_models.data import ImageDataset
-from dul_models.features.encoders import EncoderSpec
+from dul_models import DULError, EncoderSpec, ImageDataset
 
 EXPLANATION = (
     "**kNN**: each test image takes the majority label of its 20 nearest training images (cosine). **Linear "

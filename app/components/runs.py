@@ -12,8 +12,7 @@ from functools import partial
 import streamlit as st
 
 from app import resources, state
-from dul_models.core.errors import DULError
-from dul_models.runs.checkpoints import LoadedRun, RunInfo, list_runs
+from dul_models import DULError, LoadedRun, RunInfo, list_runs
 
 
 def run_picker(

@@ -6,9 +6,7 @@ import streamlit as st
 import torch
 
 from app import resources, state
-from dul_models.core.devices import available_devices
-from dul_models.core.errors import DULError
-from dul_models.data import ImageDataset, list_datasets
+from dul_models import DULError, ImageDataset, available_devices, list_datasets
 
 
 def shared_sidebar() -> None:

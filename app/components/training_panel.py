@@ -16,35 +16,22 @@ import streamlit as st
 from app import resources, state
 from app.components.charts import embedding_scatter, history_chart
 from app.components.images import image_grid
-from dul_models.core.errors import DULError
+from dul_models import DULError, TrainConfig
 from dul_models.train.jobs import JobSnapshot, TrainingJob
-from dul_models.train.trainer import TrainConfig
 
 
 @dataclass(frozen=True)
 class TrainRequest:
-    """What the page's train-live controls ask for: the family's config, the loop's, and a run title."""
+    """The one train-live request a page's controls return: which family, the page role the finished run
+    is offered as, the family's config, the loop's (`live_train_config`), a run title, and what the job
+    should watch besides the metrics (`callbacks`, e.g. "map_timeline")."""
 
+    family: str
     model_config: dict
     train_config: TrainConfig
     title: str = ""
-    callbacks: tuple[str, ...] = ()  # what the job should watch besides the metrics ("map_timeline")
-
-
-def live_train_config(steps: int, batch_size: int, seed: int, device: str) -> TrainConfig:
-    """The loop settings of the representation pages' live runs: an evaluation (500 test images) every 100
-    steps and a preview every 50 for the charts, no checkpoint until the end, the quick final evaluation."""
-    return TrainConfig(
-        steps=int(steps),
-        batch_size=int(batch_size),
-        eval_every=100,
-        eval_items=500,
-        preview_every=50,
-        checkpoint_every=0,
-        full_final_eval=False,
-        seed=seed,
-        device=device,
-    )
+    role: str = "main"
+    callbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,12 +120,7 @@ def _live_map(snap: JobSnapshot) -> None:
 
 
 def training_panel(
-    page: str,
-    family: str,
-    request: TrainRequest,
-    *,
-    labels: PanelLabels = PanelLabels(),
-    role: str = "main",
+    page: str, request: TrainRequest, *, labels: PanelLabels = PanelLabels()
 ) -> TrainingJob | None:
     """Start/stop controls and a live view of this page's latest job; offers the finished run as `role`."""
     manager = resources.job_manager()
@@ -150,7 +132,7 @@ def training_panel(
     ):
         try:
             job = manager.submit(
-                family,
+                request.family,
                 state.dataset_name(),
                 request.model_config,
                 request.train_config,
@@ -187,22 +169,22 @@ def training_panel(
             "Show this run on the page",
             key=state.train_button_key(page, f"use-{snap.job_id}"),
             on_click=state.select_run,  # a callback runs before the sidebar picker is drawn
-            args=(page, role, snap.run_dir),
+            args=(page, request.role, snap.run_dir),
         )
     return job
 
 
 def train_live(
     page: str,
-    family: str,
     intro: str,
     controls: Callable[[], TrainRequest],
     *,
-    labels: PanelLabels = PanelLabels(),
-    role: str = "main",
+    labels: PanelLabels | Callable[[str], PanelLabels] = PanelLabels(),
 ) -> TrainingJob | None:
     """The "Train live" section every page ends with: header, a one-line intro, the page's own controls
-    (`controls` draws them and returns their values), then the shared panel. Returns the page's job."""
+    (`controls` draws them, family choice included, and returns the request), then the shared panel.
+    `labels` may depend on the family the controls chose. Returns the page's job."""
     st.header("Train live")
     st.markdown(intro)
-    return training_panel(page, family, controls(), labels=labels, role=role)
+    request = controls()
+    return training_panel(page, request, labels=labels(request.family) if callable(labels) else labels)

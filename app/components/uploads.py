@@ -9,8 +9,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from dul_models.core.errors import DULError
-from dul_models.data import image_from_bytes
+from dul_models import DULError, image_from_bytes
 
 ACCEPTED_TYPES = ("png", "jpg", "jpeg", "gif", "bmp", "webp")  # what image_from_bytes can decode
 MAX_BYTES = 10_000_000  # a phone photo fits; larger files are refused before decoding

@@ -1,28 +1,12 @@
-"""What a page draws of one episode: its 2-D PCA plane over a solver's decision regions, and a player's score."""
+"""What a page draws of one episode: its 2-D PCA plane over a solver's decision regions."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from dul_models.core.errors import ConfigError
-from dul_models.data.episodes import EpisodeSet
-from dul_models.models.episode_solvers import query_targets
-
-# ---------------------------------------------------------------------------------------------------
-# What a person sees of one episode
-# ---------------------------------------------------------------------------------------------------
-
-
-def player_score(answers: list[int | None], episodes: EpisodeSet) -> dict[str, Any]:
-    """Score a person's labels for the queries of one episode (None = not answered, counted wrong)."""
-    truth = query_targets(episodes)[0]
-    if len(answers) != len(truth):
-        raise ConfigError(f"expected {len(truth)} answers, one per query, got {len(answers)}")
-    right = np.array([a is not None and int(a) == int(t) for a, t in zip(answers, truth, strict=True)])
-    return {"acc": float(right.mean()), "right": right, "unanswered": sum(a is None for a in answers)}
 
 
 def decision_plane(
@@ -53,13 +37,3 @@ def decision_plane(
     lifted = pca.inverse_transform(grid).astype(np.float32)  # (R², D)
     regions = np.asarray(classify(lifted)).reshape(resolution, resolution)
     return {"coords": coords, "x": xs, "y": ys, "regions": regions}
-
-
-def prototype_coords(coords: np.ndarray, way: int, shot: int) -> np.ndarray:
-    """(N, 2) class means of the supports in a plane from `decision_plane` / `episode_regions`, whose
-    `coords` start with the N·K supports, class-major. The plane is a linear map (PCA), so the mean of the
-    projected supports is the projected prototype: the page draws the prototypes without the features."""
-    supports = np.asarray(coords)[: way * shot]
-    if supports.shape[0] != way * shot:
-        raise ConfigError(f"need {way * shot} support points (N·K) first, got {supports.shape[0]}")
-    return supports.reshape(way, shot, -1).mean(1)

@@ -1,4 +1,4 @@
-"""Label propagation over any encoder's features, and a gallery of a model's pseudo-labels.
+"""Label propagation over any encoder's features.
 
 Label propagation (Zhou, Bousquet, Lal, Weston & Schölkopf, NIPS 2004, "Learning with local and global
 consistency"; scikit-learn's `LabelSpreading`) needs no training at all: it builds a k-nearest-neighbour
@@ -14,13 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from dul_models.core.errors import ConfigError
 from dul_models.data.label_budget import budget_draw, unlabelled_rows
-from dul_models.models.pseudo_labels import class_probabilities
 
-GALLERY_PICKS = ("random", "confident", "uncertain", "wrong")
 CHUNK = 500
 
 
@@ -133,65 +130,3 @@ def propagation_by_budget(
         )
         for budget in budgets
     }
-
-
-# --- the pseudo-label gallery -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PseudoLabels:
-    """A model's pseudo-labels for some unlabelled images, with what the hidden labels say about them."""
-
-    index: np.ndarray  # (n,) rows of the images given
-    predicted: np.ndarray  # (n,) the pseudo-label (the most probable class)
-    confidence: np.ndarray  # (n,) its probability
-    correct: np.ndarray  # (n,) bool: agrees with the hidden label
-    above_threshold: np.ndarray  # (n,) bool: confident enough to be trained on (≥ τ)
-    threshold: float
-
-
-def pseudo_label_gallery(
-    model: Any,
-    x_unlabelled: torch.Tensor,
-    y_hidden: np.ndarray | torch.Tensor,
-    n: int = 32,
-    *,
-    pick: str = "random",
-    seed: int = 0,
-    threshold: float | None = None,
-) -> PseudoLabels:
-    """`n` unlabelled images with the model's pseudo-labels, most confident first.
-
-    pick: "random" (a seeded sample), "confident" / "uncertain" (the extremes of confidence) or "wrong"
-    (the most confident mistakes: what confirmation bias trains on). `threshold` defaults to the model's τ.
-    """
-    if pick not in GALLERY_PICKS:
-        raise ConfigError(f"unknown pick {pick!r}; choose from: {', '.join(GALLERY_PICKS)}")
-    hidden = np.asarray(y_hidden.cpu() if isinstance(y_hidden, torch.Tensor) else y_hidden)
-    if hidden.shape != (len(x_unlabelled),):
-        raise ConfigError(
-            f"need one hidden label per image: {len(x_unlabelled)} images, {hidden.shape} labels"
-        )
-    if not isinstance(n, (int, np.integer)) or not 1 <= n <= len(x_unlabelled):
-        raise ConfigError(f"n must be an integer in 1..{len(x_unlabelled)}, got {n!r}")
-    tau = float(threshold if threshold is not None else getattr(model.config, "threshold", 0.95))
-    probabilities = class_probabilities(model, x_unlabelled).numpy()  # (N, classes)
-    predicted, confidence = probabilities.argmax(1), probabilities.max(1)
-    if pick == "random":
-        rows = np.random.default_rng(seed).choice(len(hidden), n, replace=False)
-    elif pick == "confident":
-        rows = np.argsort(-confidence, kind="stable")[:n]
-    elif pick == "uncertain":
-        rows = np.argsort(confidence, kind="stable")[:n]
-    else:
-        wrong = np.flatnonzero(predicted != hidden)
-        rows = wrong[np.argsort(-confidence[wrong], kind="stable")][:n]
-    rows = rows[np.argsort(-confidence[rows], kind="stable")]
-    return PseudoLabels(
-        index=rows,
-        predicted=predicted[rows],
-        confidence=confidence[rows],
-        correct=predicted[rows] == hidden[rows],
-        above_threshold=confidence[rows] >= tau,
-        threshold=tau,
-    )

@@ -19,29 +19,6 @@ MAX_SPAN = 6.0  # ±6σ of the prior already holds all but 2e-9 of its mass: bey
 MAX_STEPS = 25  # images per traversal row; more is slower and no more informative
 
 
-def parse_dimensions(text: str, latent_dim: int) -> list[int] | None:
-    """ "0, 3, 5" → [0, 3, 5]; empty → None (all). Says which entry is wrong, and the allowed range."""
-    text = text.strip()
-    if not text:
-        return None
-    dims = []
-    for part in text.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            value = int(part)
-        except ValueError:
-            raise ConfigError(f"latent index {part!r} is not a whole number; use e.g. 0, 3, 5") from None
-        if not 0 <= value < latent_dim:
-            raise ConfigError(
-                f"latent index {value} is out of range: this model has indices 0…{latent_dim - 1}"
-            )
-        if value not in dims:
-            dims.append(value)
-    return dims or None
-
-
 def sweep_values(span: float, steps: int) -> torch.Tensor:
     """`steps` evenly spaced values in [−span, span] (units of the prior's standard deviation)."""
     if not 0 < span <= MAX_SPAN:

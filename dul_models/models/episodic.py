@@ -21,11 +21,10 @@ import torch.nn.functional as F
 
 from dul_models.core.errors import ConfigError
 from dul_models.data import ImageDataset, to_float
+from dul_models.data.episode_batches import EpisodeBatch, episode_batches
 from dul_models.data.episodes import (
-    EpisodeBatch,
     EpisodePool,
     EpisodeSet,
-    episode_batches,
     episode_pool,
     sample_episodes,
     with_rotated_classes,

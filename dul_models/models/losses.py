@@ -250,3 +250,10 @@ def matching_logits(support: torch.Tensor, query: torch.Tensor, temperature: flo
     )  # (E, M, N·K)
     attention = (similarity / temperature).softmax(dim=2).reshape(e, -1, n, k)  # (E, M, N, K)
     return attention.sum(3).clamp_min(1e-12).log()  # (E, M, N)
+
+
+def sigmoid_rampup(step: int, rampup_steps: int) -> float:
+    """Mean Teacher's ramp: exp(−5(1 − t/T)²) rising from 0.0067 to 1 over T steps, then 1."""
+    if rampup_steps == 0 or step >= rampup_steps:
+        return 1.0
+    return math.exp(-5.0 * (1.0 - step / rampup_steps) ** 2)

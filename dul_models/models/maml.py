@@ -32,7 +32,8 @@ from torch.func import functional_call, grad, vmap
 
 from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.data.episodes import EpisodeBatch, EpisodeSet
+from dul_models.data.episode_batches import EpisodeBatch
+from dul_models.data.episodes import EpisodeSet
 from dul_models.models.base import Recipe
 from dul_models.models.episodic import EpisodicConfig, EpisodicLearner
 

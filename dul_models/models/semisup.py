@@ -43,9 +43,10 @@ from dul_models.data.label_budget import budget_draw, unlabelled_rows
 from dul_models.data.strong_views import strong_augmenter, weak_augmenter
 from dul_models.models.averaging import ema_update
 from dul_models.models.backbone import Backbone
-from dul_models.models.base import Batch, DULModel, ModelConfig, Recipe
-from dul_models.models.losses import consistency_loss, masked_cross_entropy
+from dul_models.models.base import Batch, DULModel, ModelConfig
+from dul_models.models.losses import consistency_loss, masked_cross_entropy, sigmoid_rampup
 from dul_models.models.pseudo_labels import class_probabilities, pseudo_label_scores
+from dul_models.models.semisup_recipes import RECIPES
 
 METHODS = ("supervised", "pseudo_label", "fixmatch", "mean_teacher")
 QUICK_UNLABELLED = 1000  # unlabelled training images scored by the periodic (quick) evaluation
@@ -102,18 +103,6 @@ class SemiBatch(Batch):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Pure pieces: the ramp, the losses, the teacher's update
-# ---------------------------------------------------------------------------------------------------
-
-
-def sigmoid_rampup(step: int, rampup_steps: int) -> float:
-    """Mean Teacher's ramp: exp(−5(1 − t/T)²) rising from 0.0067 to 1 over T steps, then 1."""
-    if rampup_steps == 0 or step >= rampup_steps:
-        return 1.0
-    return math.exp(-5.0 * (1.0 - step / rampup_steps) ** 2)
-
-
-# ---------------------------------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------------------------------
 
@@ -127,35 +116,7 @@ class SemiSupervised(DULModel):
     description = (
         "A classifier from a handful of labels, with the unlabelled images as extra training signal."
     )
-    # measured on mnist5k, one CPU thread (test_acc at the end; CPU-seconds): supervised 0.917 (62 s),
-    # FixMatch 0.983 (758 s; 0.977 after 1,500 steps), Mean Teacher 0.977 (153 s; with λ = 1: 0.959),
-    # pseudo-label 0.946 (1,500 steps of 32, 127 s: not bundled, it sits between the two)
-    recipes = (
-        Recipe(
-            name="semisup-mnist5k-supervised-10",
-            family="semisup",
-            dataset="mnist5k",
-            title="Supervised only, 10 labels per class",
-            model_config={"method": "supervised"},
-            train={"steps": 1500, "batch_size": 64, "seed": 0, "lr_schedule": "cosine"},
-        ),
-        Recipe(
-            name="semisup-mnist5k-fixmatch-10",
-            family="semisup",
-            dataset="mnist5k",
-            title="FixMatch, 10 labels per class",
-            model_config={"method": "fixmatch"},
-            train={"steps": 3000, "batch_size": 64, "seed": 0, "lr_schedule": "cosine"},
-        ),
-        Recipe(
-            name="semisup-mnist5k-meanteacher-10",
-            family="semisup",
-            dataset="mnist5k",
-            title="Mean Teacher, 10 labels per class",
-            model_config={"method": "mean_teacher", "unlabelled_weight": 10.0},
-            train={"steps": 1500, "batch_size": 32, "seed": 0, "lr_schedule": "cosine"},
-        ),
-    )
+    recipes = RECIPES  # semisup_recipes.py: the bundled runs and what each measured
     tiny_config = {"width": 4, "unlabelled_ratio": 2, "method": "fixmatch", "labels_per_class": 5}
 
     def __init__(self, config: SemiSupConfig) -> None:

@@ -13,7 +13,7 @@ from dul_models.features.encoders import EncoderSpec, features, list_encoders
 from dul_models.runs.checkpoints import bundled_dir, list_runs, runs_dir
 from tests.app.conftest import charts, metrics, no_exceptions, select_rows, texts, train_until_saved
 
-PAGE = "app_pages/clustering.py"
+PAGE = "app_pages/clustering/page.py"
 SIMCLR = bundled_dir() / "simclr-mnist5k"
 
 

@@ -9,7 +9,7 @@ from dul_models.metrics.images import psnr
 from dul_models.runs.checkpoints import bundled_dir, load_run
 from tests.app.conftest import chosen_run, no_exceptions, select_rows, selection_table, train_until_saved
 
-PAGE = "app_pages/denoising.py"
+PAGE = "app_pages/denoising/page.py"
 
 
 def test_opens_on_bundled_runs_with_results(page):

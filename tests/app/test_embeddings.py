@@ -17,7 +17,7 @@ from dul_models.metrics.probes import knn_accuracy
 from dul_models.runs.checkpoints import bundled_dir, runs_dir
 from tests.app.conftest import no_exceptions, select_rows, selection_table, texts
 
-PAGE = "app_pages/embeddings.py"
+PAGE = "app_pages/embeddings/page.py"
 
 
 def chart_json(at, index: int) -> str:
@@ -28,7 +28,7 @@ def chart_json(at, index: int) -> str:
 def test_opens_on_two_linked_maps_neighbours_and_exports(page):
     assert page.title[0].value.startswith("🗺️")
     assert page.selectbox(key="emb-a").value == EncoderSpec(
-        "run", str(bundled_dir() / "autoencoder-mnist5k-denoising")
+        "run", str(bundled_dir() / "semisup-mnist5k-fixmatch-10")
     )
     assert [h.value for h in page.header] == [
         "Maps",
@@ -37,7 +37,7 @@ def test_opens_on_two_linked_maps_neighbours_and_exports(page):
         "Export",
     ]
     assert len(page.get("plotly_chart")) == 2 and not page.error
-    assert "32-D → 2-D by PCA, 1,000 test images" in chart_json(page, 0)
+    assert "576-D → 2-D by PCA, 1,000 test images" in chart_json(page, 0)
     assert "Draw a box or a lasso" in texts(page)  # no selection yet: an invitation, not an error
     assert "cosine similarity:" in texts(page)  # test image 0's neighbours
     names = sorted(b.label for b in page.get("download_button") if b.label.startswith("⬇ mnist5k-run"))

@@ -18,7 +18,7 @@ from dul_models.models import build_model
 from dul_models.runs import checkpoints
 from tests.app.conftest import charts, metrics, no_exceptions, texts
 
-PAGE = "app_pages/few_shot.py"
+PAGE = "app_pages/few_shot/page.py"
 KEY = "few_shot"  # the page's key in app.state
 HEADERS = [
     "Episode builder",

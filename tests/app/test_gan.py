@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tests.app.conftest import chosen_run, no_exceptions, train_until_saved
 
-PAGE = "app_pages/gan.py"
+PAGE = "app_pages/gan/page.py"
 
 
 def test_opens_on_bundled_run_with_results(page):

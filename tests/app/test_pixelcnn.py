@@ -8,7 +8,7 @@ import numpy as np
 from dul_models.metrics.likelihood import bits_per_dim
 from tests.app.conftest import chosen_run, no_exceptions, train_until_saved
 
-PAGE = "app_pages/pixelcnn.py"
+PAGE = "app_pages/pixelcnn/page.py"
 
 
 def test_opens_on_bundled_runs_with_results(page):

@@ -12,12 +12,12 @@ BUNDLED = str(bundled_dir())
 
 
 def test_a_choice_on_one_page_changes_no_other_and_survives_a_page_switch(app):
-    app.switch_page("app_pages/vae.py").run()
+    app.switch_page("app_pages/vae/page.py").run()
     app.sidebar.selectbox(key=state.run_widget_key("vae")).set_value(f"{BUNDLED}/vae-mnist5k-z2").run()
     no_exceptions(app)
     assert chosen_run(app, "vae") == f"{BUNDLED}/vae-mnist5k-z2"
 
-    app.switch_page("app_pages/pixelcnn.py").run()
+    app.switch_page("app_pages/pixelcnn/page.py").run()
     no_exceptions(app)
     app.sidebar.selectbox(key=state.run_widget_key("pixelcnn")).set_value(
         f"{BUNDLED}/pixelcnn-mnist5k-plain"
@@ -26,12 +26,12 @@ def test_a_choice_on_one_page_changes_no_other_and_survives_a_page_switch(app):
     assert chosen_run(app, "pixelcnn", "main") == f"{BUNDLED}/pixelcnn-mnist5k-plain"
     assert chosen_run(app, "pixelcnn", "plain") == f"{BUNDLED}/pixelcnn-mnist5k-plain"  # its own default
 
-    app.switch_page("app_pages/denoising.py").run()
+    app.switch_page("app_pages/denoising/page.py").run()
     no_exceptions(app)
     assert chosen_run(app, "denoising", "main") == f"{BUNDLED}/autoencoder-mnist5k-denoising"
     assert chosen_run(app, "denoising", "plain") == f"{BUNDLED}/autoencoder-mnist5k-plain"
 
-    app.switch_page("app_pages/vae.py").run()  # the VAE page's choice outlived its widget
+    app.switch_page("app_pages/vae/page.py").run()  # the VAE page's choice outlived its widget
     no_exceptions(app)
     assert chosen_run(app, "vae") == f"{BUNDLED}/vae-mnist5k-z2"
     assert "VAE, 2-D latent" in " ".join(c.value for c in app.caption)

@@ -7,7 +7,7 @@ import pytest
 from dul_models.runs.checkpoints import list_runs
 from tests.app.conftest import no_exceptions, texts, train_until_saved
 
-PAGE = "app_pages/self_supervised.py"
+PAGE = "app_pages/self_supervised/page.py"
 
 
 def test_views_follow_the_strength_sliders(page):

@@ -10,7 +10,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from app import resources, state
-from app.resources import semi_supervised as cached
+from app.app_pages.semi_supervised import cached
 from dul_models.data import get_dataset
 from dul_models.data.label_budget import budget_draw
 from dul_models.features.encoders import EncoderSpec, features
@@ -20,7 +20,7 @@ from dul_models.train.jobs import TrainingJob
 from dul_models.train.trainer import TrainConfig
 from tests.app.conftest import ENTRY, charts, metrics, no_exceptions, texts, train_until_saved
 
-PAGE = "app_pages/semi_supervised.py"
+PAGE = "app_pages/semi_supervised/page.py"
 KEY = "semi_supervised"  # the page's key in app.state
 HEADERS = [
     "The label budget",

@@ -9,7 +9,7 @@ from dul_models.data import get_dataset
 from dul_models.data.gallery import label_counts
 from tests.app.conftest import chosen_run, no_exceptions, selection_table, train_until_saved
 
-PAGE = "app_pages/vae.py"
+PAGE = "app_pages/vae/page.py"
 
 
 def text_of(at) -> str:

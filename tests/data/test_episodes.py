@@ -8,11 +8,10 @@ import torch
 
 from dul_models.core.errors import ConfigError
 from dul_models.data import get_dataset
+from dul_models.data.episode_batches import episode_batches, gather_episodes
 from dul_models.data.episodes import (
     class_split,
-    episode_batches,
     episode_pool,
-    gather_episodes,
     hand_picked_episode,
     sample_episodes,
     with_rotated_classes,

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
-from dul_models.data.episodes import episode_pool, gather_episodes, sample_episodes
+from dul_models.data.episode_batches import gather_episodes
+from dul_models.data.episodes import episode_pool, sample_episodes
 from dul_models.models import build_model
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -9,7 +9,7 @@ import torch
 from dul_models.core.errors import ConfigError
 from dul_models.data import to_float
 from dul_models.models import Batch, build_model
-from dul_models.models.pixelcnn import MaskedConv2d
+from dul_models.models.masked_convs import MaskedConv2d
 from dul_models.train.trainer import TrainConfig, Trainer
 
 VARIANTS = ("plain", "gated")

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from dul_models.data import to_float
-from dul_models.data.episodes import episode_pool, gather_episodes, sample_episodes
+from dul_models.data.episode_batches import gather_episodes
+from dul_models.data.episodes import episode_pool, sample_episodes
 from dul_models.models import build_model
 from dul_models.train.trainer import TrainConfig, Trainer
 

@@ -15,9 +15,9 @@ from dul_models.data import to_float
 from dul_models.data.label_budget import budget_draw
 from dul_models.data.strong_views import strong_augmenter, weak_augmenter
 from dul_models.models import build_model
-from dul_models.models.losses import consistency_loss, masked_cross_entropy
+from dul_models.models.losses import consistency_loss, masked_cross_entropy, sigmoid_rampup
 from dul_models.models.pseudo_labels import pseudo_label_scores
-from dul_models.models.semisup import SemiBatch, SemiSupervised, sigmoid_rampup
+from dul_models.models.semisup import SemiBatch, SemiSupervised
 from dul_models.runs import checkpoints
 from dul_models.train.trainer import TrainConfig, Trainer
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from dul_models.core.errors import ConfigError
-from dul_models.features.latent_space import manifold_grid, parse_dimensions, traversal_grid
+from dul_models.explore.vae import parse_dimensions
+from dul_models.features.latent_space import manifold_grid, traversal_grid
 from dul_models.metrics.disentanglement import mutual_information_gap
 from dul_models.models import FAMILIES, Batch, build_model
 from dul_models.models.blocks import ConvDecoder, ConvEncoder

@@ -1,0 +1,40 @@
+"""The one caching decorator of the app: Streamlit's caches, keyed also by the runs the arguments name.
+
+Every cached call that reads a run (a path, an `EncoderSpec`, a page's choice holding either) takes it as
+a plain argument; `cached` adds the `RunRef` (path + modification time of the weights) of each run it
+finds, so a run retrained in place gets fresh entries and no function hand-makes a stamp.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from dul_models import run_stamps
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cached(*, resource: bool = False, **options: Any) -> Callable[[F], F]:
+    """`st.cache_data(**options)` (or `st.cache_resource` when `resource`, for objects shared read-only
+    by every session: loaded models, data sets), with the runs named by the arguments in the key."""
+
+    def wrap(fn: F) -> F:
+        def keyed(run_refs: tuple, *args: Any, **kwargs: Any) -> Any:  # run_refs: hashed, then dropped
+            return fn(*args, **kwargs)
+
+        keyed.__name__ = keyed.__qualname__ = fn.__qualname__  # one cache per decorated function
+        keyed.__module__ = fn.__module__
+        store = (st.cache_resource if resource else st.cache_data)(**options)(keyed)
+
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return store(run_stamps((args, kwargs)), *args, **kwargs)
+
+        call.clear = store.clear  # type: ignore[attr-defined]
+        return call  # type: ignore[return-value]
+
+    return wrap
