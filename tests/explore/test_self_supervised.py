@@ -14,7 +14,15 @@ from dul_models.data import get_dataset, to_float
 from dul_models.data.augment import ViewStrength
 from dul_models.explore import self_supervised as explore
 from dul_models.explore import self_supervised_pretext as pretext
+from dul_models.explore.self_supervised import (
+    InfoNCEGame,
+    collapse_warning,
+    infonce_game,
+    self_supervised_families,
+    view_pairs,
+)
 from dul_models.models import FAMILIES, build_model
+from dul_models.models.losses import positive_share
 from dul_models.models.rotation import rotate
 from dul_models.runs.checkpoints import LoadedRun, RunInfo
 
@@ -200,3 +208,52 @@ def test_colorization_task_rows_and_the_colour_set():
         pretext.colour_dataset(photos) == "photos"
         and pretext.colour_dataset(get_dataset("digits")) == "photos"
     )
+
+
+def test_game_softmax_and_loss_match_the_library_loss():
+    z1, z2 = torch.randn(6, 4), torch.randn(6, 4)
+    similarity = torch.nn.functional.normalize(z1, dim=1) @ torch.nn.functional.normalize(z2, dim=1).T
+    game = InfoNCEGame(torch.zeros(6, 1, 2, 2), torch.zeros(6, 1, 2, 2), similarity.numpy())
+    shares = positive_share(z1, z2, 0.5).numpy()
+    for row in range(6):
+        assert game.softmax(row, 0.5).sum() == pytest.approx(1.0)
+        assert game.loss(row, 0.5) == pytest.approx(-math.log(shares[row]), rel=1e-5)
+        assert row not in game.hardest_negatives(row, 3)
+    with pytest.raises(ConfigError, match="temperature"):
+        game.softmax(0, 0.0)
+
+
+def test_infonce_game_runs_on_a_contrastive_model_only():
+    model = build_model("simclr", {"image_shape": (1, 8, 8), "width": 4, "projection_dim": 4})
+    x = torch.rand(5, 1, 8, 8)
+    game = infonce_game(model, x, seed=3)
+    assert game.similarity.shape == (5, 5) and game.view1.shape == x.shape
+    assert np.allclose(infonce_game(model, x, seed=3).similarity, game.similarity)  # seeded views
+    with pytest.raises(ConfigError, match="at least 2"):
+        infonce_game(model, x[:1])
+    with pytest.raises(ConfigError, match="SimCLR or MoCo"):
+        infonce_game(build_model("classifier", {"image_shape": (1, 8, 8)}), x)
+
+
+def test_collapse_warning_fires_below_half_of_healthy():
+    healthy = 1 / math.sqrt(128)
+    assert collapse_warning([]) is None
+    assert collapse_warning([{"embedding_std": 0.6 * healthy, "healthy_std": healthy}]) is None
+    message = collapse_warning([{"embedding_std": 0.01 * healthy, "healthy_std": healthy}])
+    assert message and "Collapse" in message and "negatives" in message
+
+
+def test_view_pairs_are_reproducible_and_differ_between_views():
+    image = torch.rand(1, 28, 28)
+    a1, a2 = view_pairs(image, ViewStrength(), pairs=4, seed=7)
+    b1, _ = view_pairs(image, ViewStrength(), pairs=4, seed=7)
+    assert a1.shape == (4, 1, 28, 28) and torch.equal(a1, b1) and not torch.equal(a1, a2)
+    same, _ = view_pairs(image, ViewStrength(1.0, 0.0, 0.0, 0.0, 0.0, 0.0), pairs=2)
+    assert torch.equal(same[0], image)  # every strength 0: the view is the image
+    with pytest.raises(ConfigError, match="crop_scale"):
+        ViewStrength(crop_scale=0.0)
+
+
+def test_self_supervised_families_are_the_backbone_families():
+    families = self_supervised_families()
+    assert families[:2] == ["simclr", "moco"] and "vae" not in families
