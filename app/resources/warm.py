@@ -19,6 +19,8 @@ from app.resources.cache import cached
 from dul_models import DEFAULT_DATASET
 from dul_models.explore.embeddings_warm import bundled_encoders, warm
 
+START_DELAY_S = 20.0  # the first visit's pages load in 1-8 s each; the warm-up's model loads would slow them
+
 
 def _lowest_priority() -> None:
     try:  # on Linux a thread has its own nice value
@@ -35,6 +37,8 @@ def start_warming() -> threading.Thread | None:
 
     def run() -> None:
         _lowest_priority()
+        # nice does not share out the GIL: wait while the newcomer's first pages load, then warm
+        time.sleep(START_DELAY_S)
         start = time.perf_counter()
         specs = bundled_encoders(DEFAULT_DATASET)
         failed = warm(DEFAULT_DATASET, specs)

@@ -10,15 +10,32 @@ import torch
 
 def grid_array(images: torch.Tensor, nrow: int = 8, scale: int = 1, padding: int = 2) -> np.ndarray:
     """(N, C, H, W) in [0, 1] → (H', W', 3) uint8 grid; `scale` enlarges pixels without blurring them."""
-    from torchvision.utils import make_grid
-
     if images.ndim != 4:
         raise ValueError(f"expected images shaped (N, C, H, W), got {tuple(images.shape)}")
     images = images.detach().float().cpu().clamp(0, 1)
     if scale > 1:
         images = images.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)
-    grid = make_grid(images, nrow=max(1, nrow), padding=padding, pad_value=0.5)  # (3, H', W')
+    grid = _tile(images, max(1, nrow), padding, pad_value=0.5)  # (3, H', W')
     return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+
+def _tile(images: torch.Tensor, nrow: int, padding: int, pad_value: float) -> torch.Tensor:
+    """torchvision's `make_grid` layout without importing torchvision (about 2 s on a first page load):
+    grey images become RGB, `nrow` per row, `padding` pixels of `pad_value` around every cell; one image
+    comes back alone, unpadded."""
+    if images.shape[1] == 1:
+        images = images.expand(-1, 3, -1, -1)  # (N, 3, H, W)
+    if images.shape[0] == 1:
+        return images[0]
+    n, channels, height, width = images.shape
+    columns, rows = min(nrow, n), -(-n // min(nrow, n))
+    cell_h, cell_w = height + padding, width + padding
+    grid = torch.full((channels, cell_h * rows + padding, cell_w * columns + padding), pad_value)
+    for k in range(n):
+        y, x = divmod(k, columns)
+        top, left = y * cell_h + padding, x * cell_w + padding
+        grid[:, top : top + height, left : left + width] = images[k]
+    return grid
 
 
 def png_bytes(array: np.ndarray) -> bytes:

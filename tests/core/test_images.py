@@ -53,3 +53,19 @@ def test_five_thousand_mnist_sized_thumbnails_in_well_under_a_second():
     elapsed = time.perf_counter() - start
     assert canvas.shape == (1600, 1600, 3)
     assert elapsed < 0.5, f"{elapsed:.2f} s"  # measured about 0.1 s on 2 CPU cores
+
+
+@pytest.mark.parametrize(
+    ("shape", "nrow", "padding"),
+    [((16, 1, 28, 28), 4, 2), ((7, 3, 32, 32), 3, 1), ((1, 1, 8, 8), 8, 2), ((5, 1, 8, 8), 8, 0)],
+)
+def test_grid_layout_equals_torchvisions_make_grid(shape, nrow, padding):
+    """The grid is laid out by hand (importing torchvision costs ~2 s of a first page load): pixel for pixel
+    what torchvision's make_grid gives."""
+    from torchvision.utils import make_grid
+
+    from dul_models.core.images import _tile
+
+    images = torch.rand(*shape, generator=torch.Generator().manual_seed(0))
+    expected = make_grid(images, nrow=nrow, padding=padding, pad_value=0.5)
+    assert torch.equal(_tile(images, nrow, padding, pad_value=0.5), expected)
