@@ -40,3 +40,13 @@ def chosen_dataset() -> ImageDataset:
             "Pick an embedded dataset (mnist5k, digits, shapes or photos) in the sidebar; they need no download."
         )
         st.stop()
+
+
+def require_labels(data: ImageDataset, what: str) -> None:
+    """Stop the page with one sentence when the dataset has no labels and `what` needs them: nothing fakes them."""
+    if not data.has_labels:
+        st.info(
+            f"{data.name} has no labels, and {what} needs them. Import the images again with one subfolder per "
+            "class (the page *Your data* or `python -m dul_models datasets import`), or pick a labelled set."
+        )
+        st.stop()

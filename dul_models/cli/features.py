@@ -1,8 +1,10 @@
 """The command line's feature commands — `embed`, `probe`, `cluster`, `episodes` — what an encoder's
 features are worth.
 
-Each takes an encoder (`pixels`, `pca`, `random` or a run folder whose family embeds) and a dataset, and
-mirrors one section of the representation pages, so a number on a page can be reproduced from a shell.
+Each takes an encoder (`pixels`, `pca`, `random`, a run folder whose family embeds, or a features file as
+`embed` writes it) and a dataset, and mirrors one section of the representation pages, so a number on a
+page can be reproduced from a shell. A features file describes one split (`--split`, default test); a
+file of every image (`embed --split all`) serves each split, so `probe` and `episodes` need one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from typing import Any
 
 from dul_models.core.errors import ConfigError
 
-ENCODER_HELP = "pixels, pca, random or a run folder whose family embeds"
+ENCODER_HELP = (
+    "pixels, pca, random, a run folder whose family embeds, or a features file (.npz / .csv, as embed "
+    "writes it; for probe and episodes, one of every image: embed --split all)"
+)
+SPLIT_HELP = "train, test or all (train then test); a features file's rows must be this split's"
 
 
 def print_result(result: dict[str, Any], as_json: bool) -> None:
@@ -32,7 +38,13 @@ def print_result(result: dict[str, Any], as_json: bool) -> None:
 def cmd_embed(args: argparse.Namespace) -> int:
     from dul_models.core.devices import configure_threads
     from dul_models.data import get_dataset
-    from dul_models.features.encoders import EXPORT_FORMATS, features, parse_encoder, write_features
+    from dul_models.features.encoders import (
+        EXPORT_FORMATS,
+        features,
+        image_split,
+        parse_encoder,
+        write_features,
+    )
 
     out = Path(args.out)
     if out.suffix.lower() not in EXPORT_FORMATS:
@@ -41,7 +53,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     dataset = get_dataset(args.dataset)
     configure_threads()
     vectors = features(spec, dataset, args.split, args.device)
-    labels = getattr(dataset, args.split).y.numpy()
+    labels = image_split(dataset, args.split).y.numpy()
     for path in write_features(out, vectors, labels):
         print(path)
     print(
@@ -84,7 +96,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     from dul_models.core.devices import configure_threads
     from dul_models.data import get_dataset
     from dul_models.features.clustering import clustering_report, reduce_features
-    from dul_models.features.encoders import features, parse_encoder
+    from dul_models.features.encoders import features, image_split, parse_encoder
 
     method, dims = parse_reduce(args.reduce)
     spec = parse_encoder(args.encoder)
@@ -94,7 +106,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     reduced = reduce_features(vectors, method, dims, cache_key=(spec, args.dataset, args.split))
     reduce_seconds = time.perf_counter() - start
-    labels = getattr(dataset, args.split).y.numpy()
+    labels = image_split(dataset, args.split).y.numpy()
     _, row = clustering_report(reduced, labels if (labels >= 0).all() else None, args.algorithm, args.k)
     result = {
         "encoder": spec.label,
@@ -155,7 +167,7 @@ def add_feature_commands(
     )
     embed.add_argument("encoder", help=ENCODER_HELP)
     embed.add_argument("--dataset", default=default_dataset)
-    embed.add_argument("--split", default="test", help="train or test")
+    embed.add_argument("--split", default="test", help=SPLIT_HELP)
     embed.add_argument("--device", default="auto", choices=devices)
     embed.add_argument("--out", required=True, help="FILE.npz, FILE.csv or FILE.tsv (+ FILE-metadata.tsv)")
     embed.set_defaults(func=cmd_embed)
@@ -172,7 +184,7 @@ def add_feature_commands(
     )
     cluster.add_argument("encoder", help=ENCODER_HELP)
     cluster.add_argument("--dataset", default=default_dataset)
-    cluster.add_argument("--split", default="test", help="train or test")
+    cluster.add_argument("--split", default="test", help=SPLIT_HELP)
     cluster.add_argument("--algorithm", default="kmeans", choices=ALGORITHMS)
     cluster.add_argument("--k", type=int, default=10, help="number of clusters (HDBSCAN finds its own)")
     cluster.add_argument("--reduce", default="none", help="none, pca:D or umap:D before clustering")

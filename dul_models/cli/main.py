@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dul_models.cli.datasets import add_dataset_commands
 from dul_models.cli.features import add_feature_commands, print_result
+from dul_models.cli.progress_bars import progress_bars
 from dul_models.core.errors import ConfigError, DULError
 
 
@@ -56,31 +58,6 @@ def _progress_callback(total: int):
             bar.close()
 
     return callback
-
-
-def _progress_bars():
-    """A `dul_models.core.progress` listener: one tqdm bar per task on stderr, so stdout stays clean for --json."""
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-
-    def listener(what: str, done: int, total: int) -> None:
-        if what not in bars:
-            bars[what] = tqdm(total=total, desc=what, dynamic_ncols=True, file=sys.stderr)
-        bars[what].update(done - bars[what].n)
-        if done >= total:
-            bars.pop(what).close()
-
-    return listener
-
-
-def cmd_datasets(args: argparse.Namespace) -> int:
-    from dul_models.data import list_datasets
-
-    for spec in list_datasets():
-        where = "embedded" if spec.embedded else "download"
-        print(f"{spec.name:<14} {where:<9} {spec.title} — {spec.description}")
-    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -171,7 +148,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if not sep or not key:
             raise ConfigError(f"--set expects key=value, got {pair!r}")
         options[key] = _number(value)
-    with reporting(_progress_bars()):
+    with reporting(progress_bars()):
         result = evaluate_run(Path(args.run_dir), args.device, quick=args.quick, options=options)
     print_result(result, args.json)
     return 0
@@ -211,7 +188,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     from dul_models.train.bundled import build_bundled
 
     configure_threads()
-    with reporting(_progress_bars()):  # training steps, final evaluations, one bar each on stderr
+    with reporting(progress_bars()):  # training steps, final evaluations, one bar each on stderr
         for path in build_bundled(args.names or None):
             print(path)
     return 0
@@ -224,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="python -m dul_models", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("datasets", help="list the datasets, one line each").set_defaults(func=cmd_datasets)
+    add_dataset_commands(sub)
 
     train = sub.add_parser("train", help="train a model and write a run folder")
     train.add_argument("family", choices=list(FAMILIES))

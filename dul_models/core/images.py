@@ -10,8 +10,8 @@ import torch
 
 def grid_array(images: torch.Tensor, nrow: int = 8, scale: int = 1, padding: int = 2) -> np.ndarray:
     """(N, C, H, W) in [0, 1] → (H', W', 3) uint8 grid; `scale` enlarges pixels without blurring them."""
-    if images.ndim != 4:
-        raise ValueError(f"expected images shaped (N, C, H, W), got {tuple(images.shape)}")
+    if images.ndim != 4 or images.shape[0] == 0:
+        raise ValueError(f"expected one or more images shaped (N, C, H, W), got {tuple(images.shape)}")
     images = images.detach().float().cpu().clamp(0, 1)
     if scale > 1:
         images = images.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)

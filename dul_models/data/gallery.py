@@ -25,11 +25,17 @@ def class_name(class_names: Sequence[str], label: int, missing: str | None = Non
     return str(label) if missing is None else missing
 
 
+UNLABELLED_ROWS = 4  # rows of images shown for a set without classes (one row per class otherwise)
+
+
 def class_gallery(dataset: ImageDataset, per_class: int) -> tuple[torch.Tensor, list[dict]]:
     """(K·per_class, C, H, W) float images in [0, 1], row k = the first `per_class` training images of
     class k (blank = zeros where a class has fewer), and rows {class, train, test} counting each class."""
     if per_class < 1:
         raise ValueError(f"per_class must be at least 1, got {per_class}")
+    if not dataset.class_names:  # an unlabelled set: its first training images, four rows' worth
+        picked = to_float(dataset.train.x[: UNLABELLED_ROWS * per_class])  # (≤ 4·per_class, C, H, W)
+        return picked, [{"class": UNLABELLED, "train": len(dataset.train), "test": len(dataset.test)}]
     rows, counts = [], []
     blank = torch.zeros(per_class, *dataset.image_shape)  # (per_class, C, H, W)
     for index, name in enumerate(dataset.class_names):

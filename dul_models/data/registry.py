@@ -2,20 +2,20 @@
 
 Every dataset is small enough to live in memory as uint8 tensors (`N×C×H×W`): models draw batches by
 index from tensors already on the device, so there is no `Dataset`/`DataLoader` layer to keep in sync.
+A user's imported set (`data/imported.py`) is the same `ImageDataset`, its images memory-mapped from the
+data folder, so a set larger than memory is still drawn by index.
 """
 
 from __future__ import annotations
 
 import importlib
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from dul_models.core.errors import ConfigError, DatasetUnavailableError
-from dul_models.core.paths import data_dir
+from dul_models.core.errors import ConfigError
 
 DEFAULT_DATASET = "mnist5k"
 SPLIT_NAMES = ("train", "test")
@@ -109,6 +109,8 @@ class DatasetSpec:
     embedded: bool
     description: str
     loader: Callable[[Path], ImageDataset]
+    imported: bool = False  # a user's own images (data/imported.py), found in the data folder
+    version: str = ""  # changes when an imported set is replaced, so the cache below loads the new one
 
 
 def _lazy(module: str, function: str, **kwargs: str) -> Callable[[Path], ImageDataset]:
@@ -215,39 +217,9 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
-def list_datasets() -> list[DatasetSpec]:
-    """Every known dataset, embedded ones first (the order a picker shows)."""
-    return list(DATASETS.values())
-
-
 def embedded_names() -> tuple[str, ...]:
     """Names of the datasets that never need a download (for error messages that offer alternatives)."""
     return tuple(spec.name for spec in DATASETS.values() if spec.embedded)
-
-
-_cache: dict[tuple[str, Path], ImageDataset] = {}
-_cache_lock = threading.Lock()  # guards the two dicts, never held while loading
-_key_locks: dict[tuple[str, Path], threading.Lock] = {}
-
-
-def get_dataset(name: str = DEFAULT_DATASET) -> ImageDataset:
-    """Load a dataset by name, once per process and data folder.
-
-    Two threads asking for the same dataset wait for one load instead of parsing it twice; a failed
-    load is not remembered, so a retry after placing the files (or going online) works.
-    """
-    spec = DATASETS.get(name)
-    if spec is None:
-        raise DatasetUnavailableError(f"unknown dataset {name!r}; choose from: {', '.join(DATASETS)}")
-    key = (name, data_dir())
-    with _cache_lock:
-        lock = _key_locks.setdefault(key, threading.Lock())
-    with lock:
-        dataset = _cache.get(key)
-        if dataset is None:
-            dataset = spec.loader(key[1])
-            _cache[key] = dataset
-    return dataset
 
 
 def to_float(x: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ that says what was wrong, never with a PIL traceback.
 from __future__ import annotations
 
 import io
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -30,14 +31,21 @@ def _check_shape(image_shape: tuple[int, int, int]) -> tuple[int, int, int]:
     return channels, height, width
 
 
-def _open(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
-    """Decode the file, refusing empty, oversized and decompression-bomb files before decoding pixels."""
-    if not data:
+def check_file_size(size: int, max_bytes: int) -> None:
+    """Refuse an empty file, or one over `max_bytes`, before reading it (the size comes from stat or a zip)."""
+    if size <= 0:
         raise ImageInputError("the file is empty")
-    if len(data) > max_bytes:
-        raise ImageInputError(f"the file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB")
+    if size > max_bytes:
+        raise ImageInputError(f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB")
+
+
+def open_header(source: BinaryIO, max_pixels: int) -> Image.Image:
+    """Read an image's header only (format, mode, size), refusing non-images and decompression bombs.
+
+    No pixel is decoded yet, so a caller can still ask for a reduced decode (`load_oriented(draft=...)`).
+    """
     try:
-        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)  # reads the header only
+        image = Image.open(source, formats=ALLOWED_FORMATS)  # reads the header only
     except Image.DecompressionBombError:
         raise ImageInputError(
             f"the image has too many pixels to open safely; the limit is {max_pixels / 1e6:g} megapixels"
@@ -50,15 +58,36 @@ def _open(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
             f"the image is {width}×{height} pixels ({width * height / 1e6:.1f} megapixels); "
             f"the limit is {max_pixels / 1e6:g} megapixels"
         )
+    return image
+
+
+def load_oriented(image: Image.Image, draft: tuple[int, int] | None = None) -> Image.Image:
+    """Decode the pixels of an `open_header` image and apply its EXIF rotation.
+
+    `draft` (width, height) lets a JPEG decode at 1/2, 1/4 or 1/8 scale while staying at least that
+    large: a 12-megapixel photo bound for 32×32 then decodes in 1/64 of the memory and about 3× faster
+    (28 ms instead of 82 ms here; decoding the compressed stream itself is not scaled down).
+    """
     try:
+        if draft is not None and image.format == "JPEG":
+            image.draft(None, draft)
         image.load()
         return ImageOps.exif_transpose(image)  # phone photos store their rotation in EXIF
     except Exception:  # decoders of untrusted bytes raise many types; the user only needs to know this
         raise ImageInputError(f"{_NOT_AN_IMAGE}: the file seems damaged or truncated") from None
 
 
-def _normalised(image: Image.Image, channels: int) -> Image.Image:
-    """The image as "L" or "RGB" (8 bits), or as "F" in [0, 1] for 16-bit greys (convert("L") would clip)."""
+def _open(data: bytes, max_bytes: int, max_pixels: int) -> Image.Image:
+    """Decode the file, refusing empty, oversized and decompression-bomb files before decoding pixels."""
+    check_file_size(len(data), max_bytes)
+    return load_oriented(open_header(io.BytesIO(data), max_pixels))
+
+
+def normalised(image: Image.Image, channels: int) -> Image.Image:
+    """The image as "L" or "RGB" (8 bits), or as "F" in [0, 1] for 16-bit greys (convert("L") would clip).
+
+    Transparent areas are composited on white; a mode PIL cannot convert is an `ImageInputError`.
+    """
     if image.mode in _HIGH_BIT_MODES:
         grey = np.asarray(image, dtype=np.float32)
         if image.mode.startswith("I;16") or grey.max() > 255:
@@ -77,8 +106,8 @@ def _normalised(image: Image.Image, channels: int) -> Image.Image:
         ) from None
 
 
-def _as_array(image: Image.Image, channels: int) -> np.ndarray:
-    """float32 (h, w, channels) in [0, 1] from a `_normalised` image (a grey "F" image is repeated)."""
+def as_array(image: Image.Image, channels: int) -> np.ndarray:
+    """float32 (h, w, channels) in [0, 1] from a `normalised` image (a grey "F" image is repeated)."""
     pixels = np.asarray(image, dtype=np.float32)
     if image.mode != "F":
         pixels = pixels / 255.0
@@ -98,7 +127,7 @@ def _background(image: Image.Image, channels: int) -> np.ndarray:
         (0, 0, 1, height),
         (width - 1, 0, width, height),
     )
-    frame = np.concatenate([_as_array(image.crop(box), channels).reshape(-1, channels) for box in boxes])
+    frame = np.concatenate([as_array(image.crop(box), channels).reshape(-1, channels) for box in boxes])
     return np.median(frame, axis=0)  # (channels,)
 
 
@@ -126,9 +155,9 @@ def image_from_bytes(
     three-channel datasets hold photos, which are never inverted unasked. True or False forces it.
     """
     channels, height, width = _check_shape(image_shape)
-    image = _normalised(_open(data, max_bytes, max_pixels), channels)
+    image = normalised(_open(data, max_bytes, max_pixels), channels)
     background = _background(image, channels)  # (C,)
-    pixels = _as_array(_fit(image, height, width), channels)  # (h, w, C)
+    pixels = as_array(_fit(image, height, width), channels)  # (h, w, C)
     if invert is None:
         invert = channels == 1 and float(background.mean()) > 0.5
     if invert:

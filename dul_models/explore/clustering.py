@@ -39,6 +39,7 @@ from dul_models.metrics.clusters import cluster_confusion
 from dul_models.runs.checkpoints import list_runs
 
 __all__ = [
+    "default_k",
     "ALGORITHMS",
     "ALGORITHM_TITLES",
     "NOISE",
@@ -209,3 +210,11 @@ def compare_row(features: Vectors, labels: np.ndarray | None, k: int, *, seed: i
     """k-means with k clusters on one encoder's features: acc / nmi / ari, silhouette, k, seconds."""
     _, row = clustering_report(features, labels, "kmeans", k, random_state=seed)
     return row
+
+
+def default_k(data: ImageDataset, split: str) -> int:
+    """The k a clustering opens with: the number of classes of a labelled set (10 otherwise), at most one
+    less than the points of the split and 30 (the slider's end)."""
+    points = len(data.split(split))
+    wanted = data.num_classes if data.has_labels and data.num_classes >= 2 else 10
+    return max(2, min(wanted, 30, points - 1))

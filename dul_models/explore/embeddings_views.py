@@ -53,7 +53,9 @@ def neighbours(
     device: str | torch.device = "cpu",
 ) -> Neighbours:
     """The k images of `images` (features `bank`, row for row) nearest by cosine to row `row` (itself left
-    out) or, when given, to an uploaded (C, H, W) image encoded by `spec`."""
+    out) or, when given, to an uploaded (C, H, W) image encoded by `spec`. A small imported set has fewer
+    images than the page asks for: all the others are shown then."""
+    k = max(1, min(k, len(bank) - (1 if upload is None else 0)))
     if upload is None:
         rows, similarity = neighbours_of_row(bank, row, k)
         query, vector = images[row : row + 1], None

@@ -1,7 +1,8 @@
 """Encoders: the one question the representation pages ask of a model — what vector does it give an image?
 
-An `EncoderSpec` names an encoder (raw pixels, PCA-50 of pixels, a randomly initialised conv net, or a
-trained run whose family has `embed`); it is hashable, so it is the cache key every page shares.
+An `EncoderSpec` names an encoder (raw pixels, PCA-50 of pixels, a randomly initialised conv net, a
+trained run whose family has `embed`, or a file of features computed elsewhere, aligned with a split); it
+is hashable, so it is the cache key every page shares.
 `features(spec, dataset, split, device)` is the one entry point the pages and the CLI use. The three
 baselines come free and stand beside every trained encoder in every results table.
 """
@@ -21,11 +22,19 @@ from dul_models.core.errors import ConfigError, DULError
 from dul_models.core.files import atomic_write_bytes
 from dul_models.data import ImageDataset, to_float
 from dul_models.data.registry import SPLIT_NAMES, Split
+from dul_models.features.feature_files import (
+    FILE_FORMATS,
+    FeatureFile,
+    is_feature_file,
+    read_feature_file,
+    rows_of_images,
+)
 from dul_models.models import DULModel, get_family
 from dul_models.models.backbone import Backbone
 from dul_models.runs.checkpoints import list_runs, load_run, read_run_info
 
-KINDS = ("pixels", "pca", "random", "run")
+KINDS = ("pixels", "pca", "random", "run", "file")
+PATH_KINDS = ("run", "file")  # the kinds whose `run` names a path: a run folder, a features file
 PCA_COMPONENTS = 50  # the usual pixel baseline: keeps ~80 % of MNIST's variance in a 16× smaller vector
 RANDOM_SEED, RANDOM_WIDTH = 0, 16  # the untrained backbone, at the families' default size
 CHUNK = 500  # images per forward pass: bounded memory on any device
@@ -37,7 +46,7 @@ IMAGE_SPLITS = ("test", "train", "all")
 
 @dataclass(frozen=True)
 class EncoderSpec:
-    """Names an encoder; `run` is the run folder (as a string) when kind == "run"."""
+    """Names an encoder; `run` is the run folder (kind "run") or the features file (kind "file"), as a string."""
 
     kind: str
     run: str | None = None
@@ -45,8 +54,11 @@ class EncoderSpec:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ConfigError(f"unknown encoder kind {self.kind!r}; choose from: {', '.join(KINDS)}")
-        if (self.kind == "run") != (self.run is not None):
-            raise ConfigError("an encoder of kind 'run' needs a run folder, and only that kind takes one")
+        if (self.kind in PATH_KINDS) != (self.run is not None):
+            raise ConfigError(
+                "an encoder of kind 'run' needs a run folder, one of kind 'file' a features file, and only "
+                "those kinds take a path"
+            )
 
     @property
     def label(self) -> str:
@@ -56,6 +68,8 @@ class EncoderSpec:
             return f"PCA-{PCA_COMPONENTS} of pixels"
         if self.kind == "random":
             return f"random backbone (seed {RANDOM_SEED})"
+        if self.kind == "file":
+            return f"features from {Path(self.run).name}"
         try:
             return read_run_info(Path(self.run)).label
         except DULError:  # an unreadable run still needs a name in a picker; loading it will say why
@@ -63,12 +77,18 @@ class EncoderSpec:
 
 
 def parse_encoder(text: str) -> EncoderSpec:
-    """`pixels`, `pca`, `random` or a run folder, as typed on the command line."""
+    """`pixels`, `pca`, `random`, a run folder or a features file (.npz / .csv), as typed on the command line."""
     if text in ("pixels", "pca", "random"):
         return EncoderSpec(text)
     if Path(text).is_dir():
         return EncoderSpec("run", str(Path(text).resolve()))
-    raise ConfigError(f"unknown encoder {text!r}: give pixels, pca, random or a run folder")
+    if is_feature_file(text):
+        read_feature_file(text)  # a missing or broken file fails here, before any dataset loads
+        return EncoderSpec("file", str(Path(text).resolve()))
+    raise ConfigError(
+        f"unknown encoder {text!r}: give pixels, pca, random or a run folder, or a features file ending in "
+        f"{' or '.join(FILE_FORMATS)}"
+    )
 
 
 def embeds(family: str) -> bool:
@@ -144,7 +164,38 @@ def features(
 ) -> np.ndarray:
     """(N, D) float32 features of one split of a dataset under an encoder (rows in the split's order);
     `split` may also be "all" (the training rows, then the test rows), for a map of every image."""
+    if spec.kind == "file":
+        return file_features(read_feature_file(spec.run), dataset, split)
     return encode_images(spec, dataset, image_split(dataset, split).x, device)
+
+
+def file_features(table: FeatureFile, dataset: ImageDataset, split: str) -> np.ndarray:
+    """A file's vectors of one split, checked against it; a file of every image ("all") serves each split."""
+    part = image_split(dataset, split)
+    remedy = (
+        f"use it with the split it was written for, or write it again with `embed ENCODER --dataset "
+        f"{dataset.name} --split {split}` (a file of every image, --split all, serves each split)"
+    )
+    every = len(dataset.train) + len(dataset.test)
+    if split != "all" and table.rows == every != len(part):
+        vectors = table.aligned(image_split(dataset, "all").y, f"every image of {dataset.name}", remedy)
+        start = 0 if split == "train" else len(dataset.train)
+        return vectors[start : start + len(part)].copy()
+    what = f"every image of {dataset.name}" if split == "all" else f"the {split} split of {dataset.name}"
+    return table.aligned(part.y, what, remedy).copy()
+
+
+def _file_split(table: FeatureFile, dataset: ImageDataset) -> str:
+    """The split a file describes, known by its row count and labels (the test split first, as `embed`)."""
+    for split in IMAGE_SPLITS:
+        part = image_split(dataset, split)
+        if len(part) == table.rows and not table.disagreements(part.y).size:
+            return split
+    sizes = ", ".join(f"{s} {len(image_split(dataset, s))}" for s in IMAGE_SPLITS)
+    raise ConfigError(
+        f"{table.name} ({table.rows} rows) matches no split of {dataset.name} ({sizes} images, labels "
+        f"agreeing): write it again with `embed ENCODER --dataset {dataset.name} --split all`"
+    )
 
 
 def encode_images(
@@ -161,6 +212,12 @@ def encode_images(
         return _pixels(x)
     if spec.kind == "pca":
         return pixel_pca(dataset).transform(_pixels(x)).astype(np.float32)
+    if spec.kind == "file":  # no model to run: the file's rows of these very images
+        table = read_feature_file(spec.run)
+        split = _file_split(table, dataset)
+        what = "the images of both splits" if split == "all" else f"the {split} images"
+        rows = rows_of_images(image_split(dataset, split).x, x, table.name, f"{what} of {dataset.name}")
+        return table.vectors[rows]
     target = pick_device(device) if isinstance(device, str) else device
     if spec.kind == "random":
         net = random_encoder(dataset.image_shape).to(target)

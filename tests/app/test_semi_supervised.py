@@ -197,8 +197,8 @@ def test_gallery_of_a_run_for_every_pick(page, digits_run):
     assert "is " in " ".join(c for i in page.get("image") for c in [img.caption for img in i.proto.imgs])
 
 
-def test_a_dataset_without_labels_is_one_error(page, monkeypatch):
-    """The budget cannot be drawn: one error says why, label propagation says what it needs, no exception."""
+def test_a_dataset_without_labels_is_one_sentence(page, monkeypatch):
+    """Every section needs labels: one sentence says why and what would give them, no error, nothing else."""
     digits = get_dataset("digits")
     blank = dataclasses.replace(
         digits,
@@ -209,6 +209,6 @@ def test_a_dataset_without_labels_is_one_error(page, monkeypatch):
     )
     monkeypatch.setattr(resources, "dataset", lambda name: blank if name == "digits" else get_dataset(name))
     on_digits(page)
-    assert len(page.error) == 1 and "needs a labelled dataset" in page.error[0].value
-    assert "Label propagation needs the label budget above." in texts(page)
-    assert [h.value for h in page.header] == HEADERS
+    assert not page.error and len(page.info) == 1
+    assert "digits has no labels" in page.info[0].value and "one subfolder per class" in page.info[0].value
+    assert not page.header  # the page stopped after saying why

@@ -127,3 +127,54 @@ def test_episodes_bad_input_exits_2_with_one_line(args, message, capsys):
     assert main(["episodes", "pixels", "--dataset", "digits", "--episodes", "5", *args]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert message in lines[-1]
+
+
+def _json(capsys, args):
+    assert main(args) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+def _without(result, *keys):
+    return {k: v for k, v in result.items() if k not in {"encoder", "seconds", *keys}}
+
+
+def test_a_file_embed_writes_is_an_encoder_with_the_same_numbers(capsys, tmp_path):
+    every, test = tmp_path / "pixels-all.npz", tmp_path / "pixels-test.csv"
+    assert main(["embed", "pixels", "--dataset", "digits", "--split", "all", "--out", str(every)]) == 0
+    assert main(["embed", str(every), "--dataset", "digits", "--out", str(test)]) == 0  # a file re-exported
+    assert capsys.readouterr().out.split() == [str(every), str(test)]
+    assert len(test.read_text().splitlines()) == 1 + 360
+
+    probe = ["probe", "--dataset", "digits", "--device", "cpu", "--json"]
+    from_file = _json(capsys, [probe[0], str(every), *probe[1:]])
+    assert from_file["encoder"] == "features from pixels-all.npz"
+    assert _without(from_file) == _without(_json(capsys, [probe[0], "pixels", *probe[1:]]))
+
+    for split in ("test", "train"):
+        cluster = ["cluster", "--dataset", "digits", "--split", split, "--json"]
+        from_file = _json(capsys, [cluster[0], str(every), *cluster[1:]])
+        assert from_file["encoder"] == "features from pixels-all.npz" and from_file["split"] == split
+        expected = _json(capsys, [cluster[0], "pixels", *cluster[1:]])
+        assert _without(from_file, "reduce_seconds") == _without(expected, "reduce_seconds")
+
+    episodes = ["episodes", "--dataset", "digits", "--episodes", "30", "--device", "cpu", "--json"]
+    from_file = _json(capsys, [episodes[0], str(every), *episodes[1:]])
+    expected = _json(capsys, [episodes[0], "pixels", *episodes[1:]])
+    assert _without(from_file, "answer_seconds") == _without(expected, "answer_seconds")
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["probe"], "pixels-test.npz has 360 rows but the train split of digits has 1437 images"),
+        (["cluster", "--split", "train"], "has 360 rows but the train split of digits has 1437 images"),
+        (["episodes", "--episodes", "5"], "images are not among the test images of digits"),
+    ],
+)
+def test_a_file_of_another_split_exits_2_with_one_line(command, message, capsys, tmp_path):
+    path = tmp_path / "pixels-test.npz"
+    assert main(["embed", "pixels", "--dataset", "digits", "--out", str(path)]) == 0
+    capsys.readouterr()
+    assert main([command[0], str(path), "--dataset", "digits", *command[1:]]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith("error: ") and message in lines[-1] and "--split all" in lines[-1]

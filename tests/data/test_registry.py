@@ -66,7 +66,8 @@ def _dataset(**changes: object) -> ImageDataset:
     return ImageDataset(**fields)
 
 
-def test_list_datasets_order_and_kinds() -> None:
+def test_list_datasets_order_and_kinds(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DUL_DATA_DIR", str(tmp_path))  # no set imported on this machine counts
     specs = list_datasets()
     assert [spec.name for spec in specs] == ALL_NAMES
     assert [spec.name for spec in specs if spec.embedded] == [
@@ -82,7 +83,8 @@ def test_list_datasets_order_and_kinds() -> None:
     assert DEFAULT_DATASET == "mnist5k" and DEFAULT_DATASET in registry.DATASETS
 
 
-def test_unknown_name_lists_every_choice() -> None:
+def test_unknown_name_lists_every_choice(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DUL_DATA_DIR", str(tmp_path))  # no set imported on this machine counts
     with pytest.raises(DatasetUnavailableError) as caught:
         get_dataset("imagenet")
     message = str(caught.value)

@@ -40,7 +40,8 @@ def _features(
 
 def _cluster(choice: cached.FeatureChoice) -> explore.ClusterReport | None:
     """Cluster with the chosen algorithm; its scores and the assignments CSV, or the reason it failed."""
-    algorithm, k, params = scores.algorithm_controls("clu")
+    default_k = explore.default_k(resources.dataset(choice.dataset_name), choice.split)
+    algorithm, k, params = scores.algorithm_controls("clu", default_k)
     try:
         cached.reduced_features(choice)  # says what is reduced (UMAP compiles) before the clustering
         report = cached.clustering(choice, algorithm, k, tuple(sorted(params.items())))

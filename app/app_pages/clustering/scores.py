@@ -26,7 +26,7 @@ HELP = {
 }
 
 
-def algorithm_controls(key: str) -> tuple[str, int, dict]:
+def algorithm_controls(key: str, default_k: int = 10) -> tuple[str, int, dict]:
     """The algorithm, k and the algorithm's main parameters (names as `dul_models.features.clustering.PARAMS`)."""
     c1, c2, c3, c4 = st.columns(4)
     algorithm = c1.selectbox(
@@ -34,7 +34,7 @@ def algorithm_controls(key: str) -> tuple[str, int, dict]:
     )
     finds_k = algorithm == "hdbscan"
     hint = "HDBSCAN ignores k: it finds the number of clusters itself." if finds_k else None
-    k = c2.slider("Clusters k", 2, 30, 10, key=f"{key}-k", disabled=finds_k, help=hint)
+    k = c2.slider("Clusters k", 2, 30, default_k, key=f"{key}-k", disabled=finds_k, help=hint)
     if algorithm == "kmeans":
         return algorithm, k, {"n_init": c3.number_input("Restarts (n_init)", 1, 20, 4, key=f"{key}-n-init")}
     if algorithm == "gmm":

@@ -87,10 +87,19 @@ def episode_builder(page: str, name: str, device: str, data: ImageDataset) -> Bu
     """The "Episode builder" section: its widgets, the episode, and the chosen solver's answer."""
     st.header("Episode builder")
     spec, method, role = _solver_widgets(page, name)
+    pool = cached.pool(name, role)
+    if len(pool.classes) < 2:
+        st.info(f"The {pool.description} holds {len(pool.classes)} class: an episode needs two or more.")
+        return Built(name, device, data, spec, method, role, 2, 1, 0, pool, None, [])
     c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
     way = int(
         c1.number_input(
-            "N (classes per episode)", 2, 100, 5, key="fs-way", help="At most the classes of the pool."
+            "N (classes per episode)",
+            2,
+            100,
+            min(5, len(pool.classes)),  # a small imported set may have fewer than five classes
+            key="fs-way",
+            help="At most the classes of the pool.",
         )
     )
     shot = c2.slider("K (supports per class)", 1, 10, 1, key="fs-shot")
@@ -101,7 +110,6 @@ def episode_builder(page: str, name: str, device: str, data: ImageDataset) -> Bu
     c4.button("🎲 New episode", on_click=_new_episode, key="fs-new")
     mode = st.radio("Supports", MODES, horizontal=True, key="fs-mode")
 
-    pool = cached.pool(name, role)
     st.caption(f"Episodes are drawn from the {pool.description}: {len(pool):,} images.")
     built = Built(name, device, data, spec, method, role, way, shot, seed, pool, None, [])
     try:

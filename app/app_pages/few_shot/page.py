@@ -8,7 +8,7 @@ import streamlit as st
 from app import state
 from app.app_pages.few_shot import game, maml, sections, training
 from app.app_pages.few_shot.builder import episode_builder
-from app.components.sidebar import chosen_dataset
+from app.components.sidebar import chosen_dataset, require_labels
 from app.pages import page_of
 
 PAGE = page_of(__file__).key
@@ -22,6 +22,7 @@ st.markdown(
 )
 name, device = state.dataset_name(), state.device_name()
 data = chosen_dataset()
+require_labels(data, "a few-shot episode (N labelled classes)")
 if name != "glyphs":
     st.caption(
         f"{name} has {data.num_classes} classes. For the real thing pick **glyphs** in the sidebar: 400 "

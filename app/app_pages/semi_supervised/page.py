@@ -8,7 +8,7 @@ import streamlit as st
 from app import state
 from app.app_pages.semi_supervised import sections, sections_propagation
 from app.app_pages.semi_supervised.training import train_section
-from app.components.sidebar import chosen_dataset
+from app.components.sidebar import chosen_dataset, require_labels
 from app.pages import page_of
 
 PAGE = page_of(__file__).key
@@ -23,6 +23,7 @@ st.markdown(
 )
 name, device, seed = state.dataset_name(), state.device_name(), state.seed()
 data = chosen_dataset()
+require_labels(data, "semi-supervised learning (a label budget drawn per class, scored against the labels)")
 
 budget, label_seed, labelled = sections.budget(data)
 sections.weak_strong(name, device, seed, len(data.test.y))
