@@ -36,6 +36,16 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/home/page.py", "Home", "🏠", "", "Explore"),
     PageSpec(
+        "app_pages/your_data/page.py",
+        "Your data",
+        "📁",
+        "your-data",
+        "Explore",
+        "Import your own images from a zip or a folder (one subfolder per class gives labels, a flat folder "
+        "none): see the classes, a few images of each and what is skipped before anything is written, then "
+        "use them on every page.",
+    ),
+    PageSpec(
         "app_pages/denoising/page.py",
         "Denoising autoencoders",
         "🧽",

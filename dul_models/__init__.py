@@ -32,6 +32,7 @@ _EXPORTS = {
     "ImageDataset": "dul_models.data",
     "to_float": "dul_models.data",
     "get_dataset": "dul_models.data",
+    "dataset_version": "dul_models.data",
     "list_datasets": "dul_models.data",
     "image_from_bytes": "dul_models.data",
     "UNLABELLED": "dul_models.data.gallery",

@@ -12,6 +12,7 @@ from dul_models import (
     ImageDataset,
     LoadedRun,
     configure_threads,
+    dataset_version,
     get_dataset,
     image_split,
     load_run,
@@ -34,8 +35,14 @@ def job_manager() -> JobManager:
     return JobManager()
 
 
-@st.cache_resource(show_spinner="Loading dataset…")
 def dataset(name: str) -> ImageDataset:
+    """The data set called `name`, loaded once per process and version (an imported set replaced under the
+    same name is a new version, so no session sees the old images)."""
+    return _dataset(name, dataset_version(name))
+
+
+@st.cache_resource(show_spinner="Loading dataset…", max_entries=16)
+def _dataset(name: str, version: str) -> ImageDataset:
     return get_dataset(name)
 
 
@@ -52,21 +59,20 @@ def run_zip(path: str) -> bytes:
     return run_archive(Path(path))
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
 def test_images(name: str, device: str) -> torch.Tensor:
-    """The test split as floats on the device, made once per (dataset, device).
+    """The test split as floats on the device, made once per (dataset, version, device).
 
     Shared by every session: treat it as read-only (index or slice it; `[:limit]` is a free view).
     """
-    return to_float(dataset(name).test.x).to(pick_device(device))
-
-
-@st.cache_resource(show_spinner="Loading the images…", max_entries=4)
-def _split_images(name: str, split: str, device: str) -> torch.Tensor:
-    return to_float(image_split(dataset(name), split).x).to(pick_device(device))
+    return _split_images(name, dataset_version(name), "test", device)
 
 
 def split_images(name: str, split: str, device: str) -> torch.Tensor:
     """A split's images ("train", "test" or "all" = train then test) as floats on the device, made once
     (read-only, like `test_images`)."""
-    return test_images(name, device) if split == "test" else _split_images(name, split, device)
+    return _split_images(name, dataset_version(name), split, device)
+
+
+@st.cache_resource(show_spinner="Loading the images…", max_entries=8)
+def _split_images(name: str, version: str, split: str, device: str) -> torch.Tensor:
+    return to_float(image_split(dataset(name), split).x).to(pick_device(device))

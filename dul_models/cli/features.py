@@ -35,14 +35,26 @@ def print_result(result: dict[str, Any], as_json: bool) -> None:
         print(f"{key:<{width}}  {value:.4f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
 
 
+def require_labels(dataset: Any, command: str, why: str) -> None:
+    """Refuse (exit 2, one line) a command that needs labels on a set that has none, saying what gives them."""
+    if dataset.has_labels:
+        return
+    raise ConfigError(
+        f"{command} needs labels ({why}) and {dataset.name!r} has none (imported from a flat folder); "
+        "import the images again with one subfolder per class, or with a metadata.csv of file_name,label "
+        f"beside them (python -m dul_models datasets import FOLDER --name {dataset.name!r} --replace), or use "
+        "a labelled dataset"
+    )
+
+
 def cmd_embed(args: argparse.Namespace) -> int:
     from dul_models.core.devices import configure_threads
     from dul_models.data import get_dataset
     from dul_models.features.encoders import (
         EXPORT_FORMATS,
         features,
-        image_split,
         parse_encoder,
+        split_labels,
         write_features,
     )
 
@@ -53,7 +65,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     dataset = get_dataset(args.dataset)
     configure_threads()
     vectors = features(spec, dataset, args.split, args.device)
-    labels = image_split(dataset, args.split).y.numpy()
+    labels = split_labels(dataset, args.split)  # -1 where an image has none
     for path in write_features(out, vectors, labels):
         print(path)
     print(
@@ -71,6 +83,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
     spec = parse_encoder(args.encoder)
     dataset = get_dataset(args.dataset)
+    require_labels(dataset, "probe", "its kNN and linear probes learn the training labels")
     configure_threads()
     train_x = features(spec, dataset, "train", args.device)
     test_x = features(spec, dataset, "test", args.device)
@@ -96,7 +109,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     from dul_models.core.devices import configure_threads
     from dul_models.data import get_dataset
     from dul_models.features.clustering import clustering_report, reduce_features
-    from dul_models.features.encoders import features, image_split, parse_encoder
+    from dul_models.features.encoders import features, parse_encoder, split_labels
 
     method, dims = parse_reduce(args.reduce)
     spec = parse_encoder(args.encoder)
@@ -106,8 +119,11 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     reduced = reduce_features(vectors, method, dims, cache_key=(spec, args.dataset, args.split))
     reduce_seconds = time.perf_counter() - start
-    labels = image_split(dataset, args.split).y.numpy()
-    _, row = clustering_report(reduced, labels if (labels >= 0).all() else None, args.algorithm, args.k)
+    labels = split_labels(dataset, args.split)
+    labelled = dataset.has_labels and bool((labels >= 0).all())
+    if not labelled:  # silhouette, k and seconds need no labels; ACC / NMI / ARI do, and are left out
+        print(f"{args.dataset} has no labels: ACC, NMI and ARI are not computed", file=sys.stderr)
+    _, row = clustering_report(reduced, labels if labelled else None, args.algorithm, args.k)
     result = {
         "encoder": spec.label,
         "dataset": args.dataset,
@@ -131,6 +147,7 @@ def cmd_episodes(args: argparse.Namespace) -> int:
 
     spec = parse_encoder(args.encoder)
     dataset = get_dataset(args.dataset)
+    require_labels(dataset, "episodes", "each episode's support and query images are drawn by class")
     configure_threads()
     with tqdm(total=args.episodes, desc="episodes", unit="ep", file=sys.stderr, leave=False) as bar:
 

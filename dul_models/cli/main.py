@@ -98,14 +98,15 @@ def evaluate_run(
     """The family's metrics on the run's dataset test split, with what was evaluated."""
     from dul_models.core.devices import eval_mode, pick_device
     from dul_models.core.progress import report
-    from dul_models.data import get_dataset, to_float
+    from dul_models.data import get_dataset
+    from dul_models.data.large_splits import first_rows
     from dul_models.runs.checkpoints import load_run
     from dul_models.train.evaluators import build_evaluators
 
     target = pick_device(device)
     loaded = load_run(run_dir, device=target)
     dataset = get_dataset(loaded.info.dataset)
-    x, y = to_float(dataset.test.x).to(target), dataset.test.y.to(target)
+    x, y, note = first_rows(dataset.test.x, dataset.test.y, target)  # a large split: its first rows, noted
     evaluators = build_evaluators(loaded.model, dataset, target)
     options = dict(options or {})
     routed = [{k: options.pop(k) for k in list(options) if k in e.options} for e in evaluators]
@@ -125,6 +126,7 @@ def evaluate_run(
         "n_images": int(x.shape[0]),
         "step": loaded.info.step,
         **metrics,
+        **({"eval_note": note} if note else {}),
     }
 
 

@@ -7,7 +7,7 @@ Importing this package loads no data and no torchvision: each loader imports wha
 from __future__ import annotations
 
 from dul_models.core.paths import data_dir
-from dul_models.data.catalogue import get_dataset, list_datasets
+from dul_models.data.catalogue import dataset_version, get_dataset, list_datasets
 from dul_models.data.registry import DEFAULT_DATASET, DatasetSpec, ImageDataset, Split, to_float
 from dul_models.data.uploads import image_from_bytes
 
@@ -17,6 +17,7 @@ __all__ = [
     "ImageDataset",
     "Split",
     "data_dir",
+    "dataset_version",
     "get_dataset",
     "image_from_bytes",
     "list_datasets",

@@ -50,3 +50,9 @@ def get_dataset(name: str = DEFAULT_DATASET) -> ImageDataset:
             forget_dataset(name, keep=key)  # an imported set replaced by another process: drop the old one
             dataset_cache.cache[key] = dataset
     return dataset
+
+
+def dataset_version(name: str) -> str:
+    """What changes when a set called `name` is replaced: "" for a built-in set, the manifest id of an
+    imported one. Caches above the library key loaded data by it."""
+    return _spec(name).version

@@ -6,7 +6,8 @@
 - `k_sweep`: label-free scores for k = 2 … 20 and the k each criterion picks.
 - `cluster_gallery`, `confusion`, `confusion_cell`, `map_coordinates`: looking inside the clusters.
 - `compare_row`: one encoder's row of the "which encoder clusters best?" table.
-- `deepcluster_rounds` (from `clustering_rounds`): DeepCluster's recorded rounds as chart data.
+- `deepcluster_rounds`, `deepcluster_live_defaults` (from `clustering_rounds`): DeepCluster's recorded
+  rounds as chart data, and where its train-live controls start on the chosen set.
 
 Features arrive as (N, D) arrays (the app keeps them in its shared cache) and go back as plain data.
 """
@@ -22,7 +23,12 @@ import torch
 
 from dul_models.data import ImageDataset
 from dul_models.data.gallery import class_name
-from dul_models.explore.clustering_rounds import Rounds, deepcluster_rounds
+from dul_models.explore.clustering_rounds import (
+    DeepClusterDefaults,
+    Rounds,
+    deepcluster_live_defaults,
+    deepcluster_rounds,
+)
 from dul_models.features.cluster_analysis import best_k, cluster_members
 from dul_models.features.cluster_analysis import k_sweep as sweep_rows
 from dul_models.features.clustering import (
@@ -47,6 +53,7 @@ __all__ = [
     "ClusterReport",
     "ClusterResult",
     "Confusion",
+    "DeepClusterDefaults",
     "Images",
     "Labels",
     "KSweep",
@@ -58,6 +65,7 @@ __all__ = [
     "compare_row",
     "confusion",
     "confusion_cell",
+    "deepcluster_live_defaults",
     "deepcluster_rounds",
     "encoder_choices",
     "k_sweep",

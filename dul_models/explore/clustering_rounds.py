@@ -1,12 +1,21 @@
 """DeepCluster's rounds as the clustering page draws them: the events the family records each round
 (`DeepCluster.training_events`, saved in a run's `metrics.json` and streamed by a live job) turned into
-chart rows, a sizes matrix and one sentence per guard that fired."""
+chart rows, a sizes matrix and one sentence per guard that fired; and the train-live defaults that fit
+the chosen set (`deepcluster_live_defaults`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from dul_models.data import ImageDataset
+from dul_models.explore.live_defaults import batch_choice, training_images
+
+BATCH_SIZES = (32, 64, 128, 256, 512)  # the batch-size slider's choices, before those the set cannot fill
+LIVE_BATCH = 256
+MAX_CLUSTERS = 30  # the clusters slider's top
+UNLABELLED_CLUSTERS = 10  # k on a set without classes to count
 
 
 @dataclass(frozen=True)
@@ -52,3 +61,23 @@ def deepcluster_rounds(events: Sequence[dict[str, Any]]) -> Rounds:
         ],
         dominant=[f"round {e['round']}: {e['warning']}" for e in events if e.get("warning")],
     )
+
+
+@dataclass(frozen=True)
+class DeepClusterDefaults:
+    """Where DeepCluster's train-live controls start on one set."""
+
+    batch_sizes: list[int]  # the batch sizes the set can fill
+    batch_size: int
+    max_clusters: int  # no more clusters than training images (k-means needs a member per cluster)
+    clusters: int  # the set's number of classes (10 when unlabelled), at most `max_clusters`
+
+
+def deepcluster_live_defaults(data: ImageDataset) -> DeepClusterDefaults:
+    """k = the number of classes (ACC against the labels needs it), 10 on an unlabelled set, never more than
+    the training images; batches the training split can fill."""
+    n = training_images(data)
+    max_clusters = max(2, min(MAX_CLUSTERS, n))
+    clusters = min(data.num_classes or UNLABELLED_CLUSTERS, max_clusters)
+    options, batch = batch_choice(data, BATCH_SIZES, LIVE_BATCH)
+    return DeepClusterDefaults(options, batch, max_clusters, max(2, clusters))

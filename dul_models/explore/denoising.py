@@ -5,6 +5,7 @@
   kept in the disk cache (a cold server measured ~10 s for it; a restarted one reads it back at once).
 - `denoise_own`: a user's image corrupted and denoised the same way.
 - `latent_map`: the test set's codes projected to 2-D, with their labels.
+- `live_defaults`: the train-live latent size and batch that fit the chosen set.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dul_models.core.devices import pick_device
 from dul_models.core.disk_cache import cached_array
 from dul_models.data import ImageDataset, to_float
 from dul_models.data.augment import BASIC_CORRUPTIONS, CORRUPTIONS, corrupt
+from dul_models.explore.live_defaults import fitting_batch, image_values
 from dul_models.features.encoders import extract_features
 from dul_models.features.projections import PROJECTIONS, project_2d
 from dul_models.metrics.images import median_filter, psnr, psnr_curve
@@ -37,6 +39,7 @@ __all__ = [
     "before_after",
     "denoise_own",
     "latent_map",
+    "live_defaults",
     "psnr_curve_rows",
 ]
 
@@ -45,6 +48,7 @@ CURVE_LEVELS = tuple(round(0.1 * step, 2) for step in range(1, 11))
 CURVE_IMAGES = 1000  # test images per curve point (the first ones of the test split)
 MEDIAN_FILTER = "median filter 3×3"
 NOISY = "noisy input"  # psnr_curve's row for the corrupted input itself
+LIVE_BATCH = 128  # the batch of an autoencoder trained live (TrainConfig's default)
 _CURVE_VERSION = 1  # bump when the curve's computation changes, so old disk-cache files are not read
 
 
@@ -141,3 +145,10 @@ def latent_map(run: LoadedRun, data: ImageDataset, method: str) -> LatentMap:
     """Each test image's code (`embed`) projected to 2-D by `method` ("pca", "tsne" or "umap")."""
     codes = extract_features(run.model, to_float(data.test.x).to(run.model.device))
     return LatentMap(project_2d(codes, method), data.test.y.numpy())
+
+
+def live_defaults(data: ImageDataset) -> dict[str, int]:
+    """The train-live defaults that fit `data`: 32 latent numbers keep MNIST's 784 values sharp, an image
+    with more values (3,072 in 32×32 colour, 4,096 in 64×64 grey) gets 64; a batch the set can fill."""
+    latent_dim = 32 if image_values(data.image_shape) <= 1024 else 64
+    return {"latent_dim": latent_dim, "batch_size": fitting_batch(data, LIVE_BATCH)}

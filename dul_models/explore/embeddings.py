@@ -1,6 +1,7 @@
 """What the embedding explorer shows, computed here so that its page only draws it.
 
-- Encoders: the list, the one a first visit opens on (`default_encoder`), labels, features of a split.
+- Encoders: the list, the one a first visit opens on (`default_encoder`), labels, features of a split, and
+  a features file uploaded in this session (`add_features_file`, from `embeddings_files`).
 - Maps: projections with their parameters, the spinner's time estimate, k-means and kNN-error colours,
   the image map; slow results go through the disk cache under `disk_key`.
 - Neighbours of a row or an upload (and where an upload lands on a map), a probe-table row, and the
@@ -17,6 +18,7 @@ import numpy as np
 from dul_models.core.devices import pick_device
 from dul_models.core.disk_cache import cached_array
 from dul_models.data import ImageDataset
+from dul_models.explore.embeddings_files import FEATURE_FILE_TYPES, add_features_file, features_folder
 from dul_models.explore.embeddings_views import (
     IMAGE_MAP_POINTS,
     Neighbours,
@@ -48,6 +50,7 @@ __all__ = [
     "Colours",
     "DEFAULT_METHOD",
     "EXPORT_FORMATS",
+    "FEATURE_FILE_TYPES",
     "FIRST_MAP_RUNS",
     "IMAGE_MAP_POINTS",
     "IMAGE_SPLITS",
@@ -61,6 +64,7 @@ __all__ = [
     "UMAP_DEFAULTS",
     "EncoderSpec",
     "Neighbours",
+    "add_features_file",
     "cluster_colours",
     "default_encoder",
     "disk_key",
@@ -71,6 +75,7 @@ __all__ = [
     "export_files",
     "export_stem",
     "factor_colours",
+    "features_folder",
     "fit_projector",
     "image_map",
     "kmeans_colours",

@@ -5,6 +5,7 @@
 - `completion_inputs`: an image as the model sees it, whole and with the rows to complete greyed out.
 - `likelihood_maps`: per-pixel NLL maps of a digit, a shape and uniform noise, their totals and a table.
 - `receptive_fields`: which earlier pixels each run's prediction for one pixel can see (the blind spot).
+- `colour_refusal`, `live_batch`: whether the chosen set can be modelled at all, and a batch it can fill.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import torch
 
 from dul_models.core.errors import ConfigError
 from dul_models.core.images import grid_array
+from dul_models.data import ImageDataset
+from dul_models.explore.live_defaults import fitting_batch
 from dul_models.metrics.likelihood import (
     bits_per_dim,
     earlier_pixels_seen,
@@ -34,15 +37,18 @@ __all__ = [
     "ModelFacts",
     "ReceptiveField",
     "SamplingFrame",
+    "colour_refusal",
     "completion_inputs",
     "facts",
     "likelihood_maps",
+    "live_batch",
     "receptive_fields",
     "sample_images",
 ]
 
 FRAME_SCALE = 4  # pixels of a frame per image pixel: a 28×28 digit drawn at 112 px
 UNKNOWN_GREY = 0.5  # how pixels still to be sampled or completed are shown
+LIVE_BATCH = 32  # the batch of a PixelCNN trained live
 NLL_ZMAX_PERCENTILE = 99  # the maps share one colour scale up to here: a single hot pixel can't wash it out
 
 
@@ -181,3 +187,20 @@ def receptive_fields(
         variant = run.info.config["variant"]
         fields.append(ReceptiveField(role, variant, log_relative_gradient(gradient), seen, total))
     return fields
+
+
+def colour_refusal(data: ImageDataset) -> str | None:
+    """One sentence for a colour set, which the PixelCNN here cannot model (its config refuses more than one
+    channel: it predicts one grey level per pixel), saying how to get a greyscale set; None when grey."""
+    if data.image_shape[0] == 1:
+        return None
+    return (
+        f"The PixelCNN here is for greyscale sets and {data.name} is in colour: choose a greyscale set such "
+        "as mnist5k, or import a greyscale copy of your images with `python -m dul_models datasets import "
+        "PATH --name NAME --channels 1` (or on the Your data page)."
+    )
+
+
+def live_batch(data: ImageDataset) -> int:
+    """The live batch (32), or the whole training split of a smaller set."""
+    return fitting_batch(data, LIVE_BATCH)

@@ -6,7 +6,7 @@
 - `interpolations`, `samples`, `reconstructions`: decode between two test images, from the prior, and back.
 - `elbo_history`, `kl_bars`: the ELBO's two terms during training and the KL of each latent.
 - `disentangling_runs`, `mig_score`, `factor_traversal`: β-VAE disentanglement (MIG) on the shapes set.
-- `LIVE_MODEL` / `LIVE_TRAIN`: the preset a VAE trained live starts from.
+- `LIVE_MODEL` / `LIVE_TRAIN`: the preset a VAE trained live starts from; `live_preset` fits it to a set.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import torch
 
 from dul_models.core.errors import ConfigError
 from dul_models.data import ImageDataset
+from dul_models.explore.live_defaults import fitting_batch, image_values
 from dul_models.features.encoders import extract_features
 from dul_models.features.latent_space import (
     Traversal,
@@ -52,6 +53,7 @@ __all__ = [
     "kl_bars",
     "kl_per_dim",
     "latent_map",
+    "live_preset",
     "manifold",
     "mig_score",
     "parse_dimensions",
@@ -217,3 +219,16 @@ def factor_traversal(
     z = run.model.embed(image.to(run.model.device))[0]
     grid = traversal_grid(run.model, z, run.info.metrics["kl_per_dim"], max_rows=max_rows)
     return grid.images, factor_row_labels(grid, latent_factor)
+
+
+def live_preset(data: ImageDataset) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The live preset fitted to `data`: (model config with its likelihood, train settings). 16 latents
+    suit MNIST's 784 values; an image with more (32×32 colour, 64×64 grey) gets 32. Colour pixels are
+    shades, not ink, so a colour set gets the continuous Bernoulli likelihood instead of a binarisation of
+    each channel. The batch is one the set can fill."""
+    model = {
+        **LIVE_MODEL,
+        "latent_dim": LIVE_MODEL["latent_dim"] if image_values(data.image_shape) <= 1024 else 32,
+        "likelihood": LIKELIHOODS[0] if data.image_shape[0] == 1 else "continuous_bernoulli",
+    }
+    return model, {**LIVE_TRAIN, "batch_size": fitting_batch(data, LIVE_TRAIN["batch_size"])}

@@ -21,6 +21,7 @@ from dul_models.core.devices import eval_mode, pick_device
 from dul_models.core.errors import ConfigError, DULError
 from dul_models.core.files import atomic_write_bytes
 from dul_models.data import ImageDataset, to_float
+from dul_models.data.large_splits import is_large, row_parts, rows_that_fit
 from dul_models.data.registry import SPLIT_NAMES, Split
 from dul_models.features.feature_files import (
     FILE_FORMATS,
@@ -106,10 +107,11 @@ def list_encoders(dataset_name: str) -> list[EncoderSpec]:
 @functools.lru_cache(maxsize=8)
 def pixel_pca(dataset: ImageDataset):
     """PCA-50 fitted once per dataset on its training pixels (datasets are cached objects, hashed by identity),
-    so the train and test features, and every upload, share one fit."""
+    so the train and test features, and every upload, share one fit. A split too large to convert whole is
+    fitted on its first `rows_that_fit` rows (an imported set is stored shuffled, so they are a sample)."""
     from sklearn.decomposition import PCA
 
-    train = _pixels(dataset.train.x)
+    train = _pixels(dataset.train.x[: rows_that_fit(dataset.train.x)])
     return PCA(n_components=min(PCA_COMPONENTS, *train.shape), random_state=0).fit(train)
 
 
@@ -166,7 +168,18 @@ def features(
     `split` may also be "all" (the training rows, then the test rows), for a map of every image."""
     if spec.kind == "file":
         return file_features(read_feature_file(spec.run), dataset, split)
+    if split == "all" and (is_large(dataset.train.x) or is_large(dataset.test.x)):
+        # each split apart: concatenating the images would copy a memory-mapped set whole into memory
+        parts = (dataset.train.x, dataset.test.x)
+        return np.concatenate([encode_images(spec, dataset, x, device) for x in parts])
     return encode_images(spec, dataset, image_split(dataset, split).x, device)
+
+
+def split_labels(dataset: ImageDataset, split: str) -> np.ndarray:
+    """The labels of `image_split(dataset, split)`, without concatenating the images for "all"."""
+    if split == "all":
+        return torch.cat([dataset.train.y, dataset.test.y]).numpy()
+    return image_split(dataset, split).y.numpy()
 
 
 def file_features(table: FeatureFile, dataset: ImageDataset, split: str) -> np.ndarray:
@@ -210,8 +223,9 @@ def encode_images(
         raise ConfigError(f"images must be shaped {dataset.image_shape}, got {tuple(x.shape[1:])}")
     if spec.kind == "pixels":
         return _pixels(x)
-    if spec.kind == "pca":
-        return pixel_pca(dataset).transform(_pixels(x)).astype(np.float32)
+    if spec.kind == "pca":  # a large split in pieces, each converted to float on its own
+        parts = [pixel_pca(dataset).transform(_pixels(part)) for part in row_parts(x)]
+        return np.concatenate(parts).astype(np.float32)
     if spec.kind == "file":  # no model to run: the file's rows of these very images
         table = read_feature_file(spec.run)
         split = _file_split(table, dataset)

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from dul_models.core.errors import ConfigError
+from dul_models.data import to_float
 from dul_models.metrics.samples import class_entropy, feature_statistics, frechet_distance
 from dul_models.models.classifier import Classifier
 
@@ -39,7 +40,8 @@ class SampleScorer:
         return f"penultimate layer ({self.classifier.config.feature_dim}-D) of classifier run {self.name}"
 
     def fit(self, x_train: torch.Tensor) -> SampleScorer:
-        """Features of the training images (float in [0, 1]): the bank for FID floors and neighbours."""
+        """Features of the training images (uint8, or float in [0, 1]; converted 500 at a time, so a
+        memory-mapped set is never converted whole): the bank for FID floors and neighbours."""
         self.train_features_ = self.features(x_train)  # (N_train, D), CPU
         return self
 
@@ -49,7 +51,7 @@ class SampleScorer:
 
     @torch.no_grad()
     def _map(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        chunks = [fn(x[s : s + 500].to(self.device)) for s in range(0, x.shape[0], 500)]
+        chunks = [fn(to_float(x[s : s + 500]).to(self.device)) for s in range(0, x.shape[0], 500)]
         return torch.cat(chunks).float().cpu()
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

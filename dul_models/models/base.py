@@ -112,11 +112,17 @@ class Batch:
 
 
 def uniform_batches(
-    x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+    device: torch.device | str | None = None,
 ) -> Iterator[Batch]:
-    """Endless labelled batches drawn by index from tensors already on the device, reshuffled every epoch.
+    """Endless labelled batches drawn by index from `x`, reshuffled every epoch.
 
     `x` may be uint8 (4× smaller on the device); each batch is converted to float in [0, 1] on its own.
+    With `device`, each batch is moved there first: a split too large for the device stays on the CPU
+    (an imported set memory-mapped), and only the rows drawn are read and moved, as uint8.
     """
     n = x.shape[0]
     if batch_size > n:
@@ -125,7 +131,10 @@ def uniform_batches(
         order = torch.randperm(n, generator=generator).to(x.device)
         for start in range(0, n - batch_size + 1, batch_size):
             idx = order[start : start + batch_size]
-            yield Batch(x=to_float(x[idx]), y=y[idx])
+            xb, yb = x[idx], y[idx]
+            if device is not None:  # a no-op when x is on the device already
+                xb, yb = xb.to(device), yb.to(device)
+            yield Batch(x=to_float(xb), y=yb)
 
 
 @dataclass(frozen=True)
@@ -184,8 +193,9 @@ class DULModel(nn.Module):
     def batch_source(
         self, x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
     ) -> Iterator[Batch]:
-        """The batches this family trains on (default: uniform labelled batches); x is the train split."""
-        return uniform_batches(x, y, batch_size, generator)
+        """The batches this family trains on (default: uniform labelled batches); x is the train split,
+        on the device, or on the CPU when it is too large (`data.large_splits`): batches go to the model."""
+        return uniform_batches(x, y, batch_size, generator, self.device)
 
     def refresh(self) -> None:
         """Bring state derived from the weights up to date before inference or saving (no-op by default).

@@ -140,14 +140,21 @@ class DeepCluster(SelfSupervisedModel):
         return torch.cat(chunks)
 
     def fit_space(self, features: torch.Tensor) -> None:
-        """PCA-whitening fitted on this round's features (scikit-learn's PCA), stored as buffers."""
+        """PCA-whitening fitted on this round's features (scikit-learn's PCA), stored as buffers.
+
+        A set with fewer images than `whiten_dim` (a small imported one) has at most N − 1 directions of
+        variance: those are whitened and the remaining columns of the basis stay zero, so the space keeps
+        its size (the buffers' shapes are saved with the weights) and no null direction is blown up."""
         if not self.config.whiten_dim:
             return
         from sklearn.decomposition import PCA
 
-        pca = PCA(n_components=self.space_basis.shape[1], whiten=True, random_state=0)
+        dim, space = self.space_basis.shape
+        kept = max(1, min(space, features.shape[0] - 1))
+        pca = PCA(n_components=kept, whiten=True, random_state=0)
         pca.fit(features.cpu().numpy())
-        basis = pca.components_.T / np.sqrt(pca.explained_variance_ + 1e-8)  # (D, d)
+        basis = np.zeros((dim, space), dtype=np.float32)  # (D, d)
+        basis[:, :kept] = pca.components_.T / np.sqrt(pca.explained_variance_ + 1e-8)  # (D, kept)
         self.space_mean.copy_(torch.from_numpy(pca.mean_))
         self.space_basis.copy_(torch.from_numpy(basis))
 

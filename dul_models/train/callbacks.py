@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from dul_models.core.devices import eval_mode
+from dul_models.data import to_float
 
 if TYPE_CHECKING:
     from dul_models.train.trainer import Trainer
@@ -44,6 +45,7 @@ class MapTimeline:
         if not (event in ("eval", "end") or (event == "preview" and not self.frames)):
             return  # a frame at the start (first preview), at every evaluation and at the end
         x, y = trainer.x_test[: self.items], trainer.y_test[: self.items]
+        x = to_float(x).to(trainer.device)  # the same tensor, unless the test split is large (kept uint8)
         with eval_mode(trainer.model), torch.no_grad():
             features = torch.cat([trainer.model.embed(x[s : s + 250]) for s in range(0, x.shape[0], 250)])
         from dul_models.features.projections import project  # scikit-learn: imported once a frame is drawn

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 import torch
 
 from dul_models.core.errors import ConfigError
-from dul_models.data import ImageDataset, to_float
+from dul_models.data import ImageDataset
+from dul_models.data.large_splits import float_chunks, is_large, rows_that_fit
 from dul_models.features.sample_quality import SampleScorer
 from dul_models.metrics.disentanglement import mig_metrics, mutual_information_gap
 from dul_models.models import DULModel
@@ -55,7 +56,7 @@ def load_scorer(dataset: ImageDataset, device: torch.device | str) -> tuple[Samp
     info, note = classifier_run(dataset)
     if info is None:
         return None, note
-    return unfitted_scorer(info, device).fit(to_float(dataset.train.x).to(device)), None
+    return unfitted_scorer(info, device).fit(dataset.train.x), None  # uint8: converted 500 rows at a time
 
 
 class SampleQuality:
@@ -76,7 +77,10 @@ class SampleQuality:
         if self.scorer is None:
             return {"fid_note": self.note}
         n_train = self.scorer.train_features_.shape[0]
-        n = int(options.get("n_samples") or (min(500, x.shape[0]) if quick else n_train))
+        # as many samples as training images, or as many as fit at once when the set is large
+        n = int(
+            options.get("n_samples") or (min(500, x.shape[0]) if quick else min(n_train, rows_that_fit(x)))
+        )
         if not 2 <= n <= n_train:
             raise ConfigError(f"n_samples must be in 2..{n_train}, got {n}")
         samples, labels = model.many_samples(n, int(options.get("seed", 1234)))
@@ -108,9 +112,11 @@ class KNNMonitor:
         k = int(options.get("k", self.k))
         items = self.quick_bank if quick else None
         x_bank, y_bank = self.x_bank[:items], self.y_bank[:items]
-        bank = _normalised_embedding(model, to_float(x_bank).to(x.device))  # (M, D)
+        bank = _normalised_embedding(model, x_bank, x.device)  # (M, D)
         queries = _normalised_embedding(model, x)  # (N, D)
-        nearest = (queries @ bank.T).topk(min(k, bank.shape[0]), dim=1).indices  # (N, k)
+        # one (N, M) similarity matrix, or (for a large bank) a few queries' rows at a time
+        parts = queries.split(256) if is_large(x_bank) else (queries,)
+        nearest = torch.cat([(q @ bank.T).topk(min(k, bank.shape[0]), dim=1).indices for q in parts])
         votes = y_bank.to(x.device)[nearest]  # (N, k)
         predicted = torch.mode(votes, dim=1).values
         return {"knn_acc": float((predicted == y).float().mean()), "knn_k": k}
@@ -139,7 +145,7 @@ class LinearProbe:
 
         per_class = int(options.get("labels_per_class", self.labels_per_class))
         # raw features, as the explorer's probe table uses: the probe standardises them itself
-        train = _embedding(model, to_float(self.x_train).to(x.device)).cpu().numpy()
+        train = _embedding(model, self.x_train, x.device).cpu().numpy()
         test = _embedding(model, x).cpu().numpy()
         mean, std = linear_probe_accuracy(
             train, self.y_train.cpu().numpy(), test, y.cpu().numpy(), labels_per_class=per_class
@@ -147,12 +153,17 @@ class LinearProbe:
         return {f"linear_probe_acc_{per_class}": mean, f"linear_probe_std_{per_class}": std}
 
 
-def _embedding(model: DULModel, x: torch.Tensor) -> torch.Tensor:
-    return torch.cat([model.embed(x[s : s + 500]).float() for s in range(0, x.shape[0], 500)])
+def _embedding(model: DULModel, x: torch.Tensor, device: torch.device | None = None) -> torch.Tensor:
+    """`embed` of images x, 500 at a time, each chunk converted to float and moved on its own: a whole
+    training split (a memory-mapped set larger than memory) is never converted at once."""
+    device = x.device if device is None else device
+    return torch.cat([model.embed(chunk).float() for chunk in float_chunks(x, device, 500)])
 
 
-def _normalised_embedding(model: DULModel, x: torch.Tensor) -> torch.Tensor:
-    return torch.nn.functional.normalize(_embedding(model, x), dim=1)
+def _normalised_embedding(
+    model: DULModel, x: torch.Tensor, device: torch.device | None = None
+) -> torch.Tensor:
+    return torch.nn.functional.normalize(_embedding(model, x, device), dim=1)
 
 
 def build_evaluators(model: DULModel, dataset: ImageDataset, device: torch.device | str) -> list[Evaluator]:

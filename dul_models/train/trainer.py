@@ -1,7 +1,9 @@
 """The training loop: `Trainer` and its `TrainConfig` (background jobs live in `dul_models.train.jobs`).
 
 The Trainer moves the whole dataset to the device once and the model's `batch_source` draws batches by
-index from it, so no per-image Python runs in the loop. Evaluators that need outside resources are
+index from it, so no per-image Python runs in the loop. A split too large for that (`data.large_splits`:
+an imported set, memory-mapped) stays on the CPU: batches are drawn from it by index and moved one by one,
+and evaluations convert only the test rows they use. Evaluators that need outside resources are
 handed in by the caller (`dul_models.train.evaluators`); callbacks let a job publish progress without the
 loop knowing about it.
 """
@@ -20,6 +22,7 @@ import torch
 from dul_models.core.devices import eval_mode, pick_device, seed_everything
 from dul_models.core.errors import ConfigError, NonFiniteLossError
 from dul_models.data import ImageDataset, to_float
+from dul_models.data.large_splits import batch_to, first_rows, held_on, is_large
 from dul_models.models import DULModel
 from dul_models.runs import checkpoints
 from dul_models.train.evaluators import Evaluator
@@ -102,11 +105,13 @@ class Trainer:
         self.generator = seed_everything(config.seed)
         self.model = model.to(self.device)
         self.model.prepare(dataset)
-        self.x_train = dataset.train.x.to(self.device)  # uint8 on device: 4× smaller than float
-        self.y_train = dataset.train.y.to(self.device)
-        self.x_test = to_float(dataset.test.x).to(self.device)
+        self.streaming = is_large(dataset.train.x)  # then batches are moved one by one
+        self.x_train = held_on(dataset.train.x, self.device)  # uint8 on device: 4× smaller than float
+        self.y_train = dataset.train.y if self.streaming else dataset.train.y.to(self.device)
+        self.large_test = is_large(dataset.test.x)  # then kept uint8 where it is; evaluations take rows
+        self.x_test = dataset.test.x if self.large_test else to_float(dataset.test.x).to(self.device)
         self.y_test = dataset.test.y.to(self.device)
-        self.preview_x = self.x_test[:8]
+        self.preview_x = to_float(self.x_test[:8]).to(self.device)
         self.total_steps = config.total_steps(len(dataset.train))
         self.step = 0
         self.history: list[dict[str, float]] = []
@@ -124,14 +129,19 @@ class Trainer:
             callback(self, event)
 
     def evaluate(self, items: int | None = None, quick: bool = True) -> dict[str, float]:
-        """The model's own metrics and every injected evaluator's, on the first `items` test images."""
-        x, y = self.x_test[:items], self.y_test[:items]
+        """The model's own metrics and every injected evaluator's, on the first `items` test images (of a
+        large test split, at most as many as `first_rows` converts at once, and a note saying so)."""
+        note = None
+        if self.large_test:
+            x, y, note = first_rows(self.x_test, self.y_test, self.device, items)
+        else:
+            x, y = self.x_test[:items], self.y_test[:items]
         self.model.refresh()
         with eval_mode(self.model):
             metrics = self.model.evaluate(x, y, quick=quick)
             for evaluator in self.evaluators:
                 metrics.update(evaluator(self.model, x, y, quick=quick))
-        return metrics
+        return {**metrics, "eval_note": note} if note else metrics
 
     @property
     def preview(self) -> tuple[torch.Tensor, int] | None:
@@ -200,7 +210,8 @@ class Trainer:
         t_window = time.perf_counter()
         batches = self.model.batch_source(self.x_train, self.y_train, cfg.batch_size, self.generator)
         while self.step < self.total_steps and not should_stop():
-            metrics = self.model.train_step(next(batches), optimizers, cfg.grad_clip)
+            batch = batch_to(next(batches), self.device) if self.streaming else next(batches)
+            metrics = self.model.train_step(batch, optimizers, cfg.grad_clip)
             self.step += 1
             for scheduler in schedulers:
                 scheduler.step()

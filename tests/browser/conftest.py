@@ -86,17 +86,34 @@ class ServerFailed(RuntimeError):
     """The app server exited or did not answer its health check in time (the message holds its log)."""
 
 
+def isolated_data_dir(workdir: Path) -> Path:
+    """`workdir/data`: a data folder whose imports stay in it, holding links to everything else of the
+    user's data folder (datasets already converted, the disk cache of projections), so the server starts
+    as warm as with the user's own folder but nothing is ever imported into it."""
+    from dul_models.core.paths import data_dir
+
+    folder = workdir / "data"
+    folder.mkdir()
+    for entry in data_dir().iterdir():
+        if entry.name != "imported" and not entry.name.startswith("."):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
 @contextlib.contextmanager
-def running_server(workdir: Path) -> Iterator[Server]:
+def running_server(workdir: Path, data_dir: Path | None = None) -> Iterator[Server]:
     """`streamlit run app/streamlit_app.py` from the repo root on a free port, until the block ends.
 
-    User runs go to `workdir/runs` and the server's output to `workdir/server.log`. Shared by the
-    browser test and the page-load benchmark, so both measure the same server.
+    User runs go to `workdir/runs` and the server's output to `workdir/server.log`; with `data_dir`,
+    the server's `DUL_DATA_DIR` is that folder (the browser test imports a data set there), else the
+    environment's. Shared by the browser test and the page-load benchmark, so both measure the same server.
     """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = workdir / "server.log"
     env = {**os.environ, "DUL_RUNS_DIR": str(workdir / "runs"), "PYTHONUNBUFFERED": "1"}
+    if data_dir is not None:
+        env["DUL_DATA_DIR"] = str(data_dir)
     command = [
         sys.executable,
         "-m",
@@ -130,9 +147,11 @@ def running_server(workdir: Path) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def streamlit_server(tmp_path_factory) -> Iterator[Server]:
-    """The real app server for the browser test; a failed start fails the test with the server's log."""
+    """The real app server for the browser test, importing into a temporary data folder; a failed start
+    fails the test with the server's log."""
+    workdir = tmp_path_factory.mktemp("browser-server")
     try:
-        with running_server(tmp_path_factory.mktemp("browser-server")) as server:
+        with running_server(workdir, data_dir=isolated_data_dir(workdir)) as server:
             yield server
     except ServerFailed as exc:
         pytest.fail(str(exc))

@@ -4,7 +4,9 @@ Runs the Streamlit server (fixture `streamlit_server`) and Debian's Chromium (fi
 every page listed in the sidebar navigation by clicking its link, moves the page's first slider with the
 keyboard, and saves a full-page screenshot of each page to artifacts/screenshots/<page-slug>.png. On the
 denoising page it also uploads a drawn digit and a file that is not an image, box-selects points on the
-latent map (the selected images and their label counts appear) and downloads the run as a zip. Any exception box, any
+latent map (the selected images and their label counts appear) and downloads the run as a zip. On the
+"Your data" page it uploads a zip of images in class folders, imports it, opens every other page on the
+new set and removes it again (the server imports into a temporary data folder). Any exception box, any
 unexpected `st.error`, any console error, any uncaught page error and any traceback in the server's log
 fails the test.
 """
@@ -372,7 +374,92 @@ def check_few_shot(app: Driver) -> None:
     app.screenshot("few-shot-game")
 
 
+OWN_SET = "browser-shapes"  # the data set the walk imports (into the server's temporary data folder)
+OWN_CLASSES = {"discs": "ellipse", "squares": "rectangle", "triangles": "polygon"}
+OWN_PER_CLASS = 30
+
+
+def own_images_zip() -> bytes:
+    """A zip as a user makes it (one wrapper folder, one subfolder per class): 30 drawn shapes per class
+    in random colours and places, 40×36 pixels, and a note that is no image."""
+    import random
+
+    rng = random.Random(0)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for folder, shape in OWN_CLASSES.items():
+            for i in range(OWN_PER_CLASS):
+                image = Image.new("RGB", (40, 36), tuple(rng.randrange(150, 256) for _ in range(3)))
+                x, y, r = rng.randrange(8, 28), rng.randrange(8, 24), rng.randrange(5, 9)
+                colour = tuple(rng.randrange(0, 120) for _ in range(3))
+                draw = ImageDraw.Draw(image)
+                if shape == "polygon":
+                    draw.polygon([(x - r, y + r), (x + r, y + r), (x, y - r)], fill=colour)
+                else:
+                    getattr(draw, shape)((x - r, y - r, x + r, y + r), fill=colour)
+                png = io.BytesIO()
+                image.save(png, format="PNG")
+                archive.writestr(f"{OWN_SET}/{folder}/{i:02d}.png", png.getvalue())
+        archive.writestr(f"{OWN_SET}/README.txt", "drawn shapes")
+    return buffer.getvalue()
+
+
+def check_your_data(app: Driver) -> None:
+    """Upload a zip of class folders: the preview (class counts, images, the skipped note) before anything
+    is written; Import (the bar, then the summary); select the set in the sidebar and open every other
+    page on it; then remove it, which puts the sidebar back on the default set for the rest of the walk."""
+    page = app.page
+    here = page.url
+    upload = page.locator(UPLOAD_INPUT).first
+    archive = {"name": f"{OWN_SET}.zip", "mimeType": "application/zip", "buffer": own_images_zip()}
+    app.act_and_wait("your data, uploading a zip", lambda: upload.set_input_files(archive))
+    total = OWN_PER_CLASS * len(OWN_CLASSES)
+    images = page.locator(f'{MAIN} [data-testid="stMetric"]', has_text="Images").first
+    assert images.locator('[data-testid="stMetricValue"]').inner_text() == str(total)
+    page.locator(MAIN).get_by_text("Skipped 1 file(s)").first.wait_for()
+    assert page.locator(f'{MAIN} [data-testid="stImage"]').count() >= len(OWN_CLASSES)  # a grid per class
+    app.assert_healthy("your data, the preview")
+    app.screenshot("your-data-preview")
+
+    button = page.locator(f"{MAIN} button", has_text=f"Import {total} images")
+    button.scroll_into_view_if_needed()
+    app.act_and_wait("your data, importing", button.click)
+    page.locator(MAIN).get_by_text(f"Imported {OWN_SET}").first.wait_for(timeout=RUN_TIMEOUT_MS)
+    select = page.locator(f"{MAIN} button", has_text="select it in the sidebar")
+    select.wait_for(timeout=RUN_TIMEOUT_MS)
+    app.act_and_wait("your data, selecting the new set", select.click)
+    page.locator(MAIN).get_by_text("is selected in the sidebar").first.wait_for()
+    dataset = page.locator(
+        '[data-testid="stSidebar"] [data-testid="stSelectbox"] input[aria-label="Dataset"]'
+    )
+    assert dataset.input_value() == OWN_SET, f"the sidebar shows {dataset.input_value()!r}"
+    app.assert_healthy("your data, after the import")
+    app.screenshot("your-data-imported")
+
+    app.show_all_nav_links()
+    others = [link.get_attribute("href") for link in page.locator(NAV_LINKS).all()]
+    for href in [h for h in others if h != here]:
+        where = f"page {slug(href)!r} on {OWN_SET}"
+        app.show_all_nav_links()
+        app.act_and_wait(f"{where}, opening it", page.locator(f'{NAV_LINKS}[href="{href}"]').click)
+        page.locator(f"{MAIN} h1").first.wait_for(state="visible")
+        app.assert_healthy(where)
+        app.screenshot(f"{slug(href)}-on-{OWN_SET}")
+
+    app.show_all_nav_links()
+    app.act_and_wait("your data, back", page.locator(f'{NAV_LINKS}[href="{here}"]').click)
+    tick = page.locator(f'{MAIN} [data-testid="stCheckbox"]', has_text="Yes, delete it").first
+    tick.scroll_into_view_if_needed()
+    app.act_and_wait("your data, ticking remove", tick.locator("label").click)
+    remove = page.locator(f"{MAIN} button", has_text="Remove").first
+    app.act_and_wait("your data, removing the set", remove.click)
+    page.locator(MAIN).get_by_text(f"Removed {OWN_SET}").first.wait_for()
+    assert dataset.input_value() != OWN_SET, "the sidebar still shows the removed set"
+    app.assert_healthy("your data, after removing the set")
+
+
 EXTRA_CHECKS: dict[str, Callable[[Driver], None]] = {
+    "your-data": check_your_data,
     "denoising": check_denoising,
     "embeddings": check_embeddings,
     "self-supervised": check_self_supervised,
@@ -395,7 +482,7 @@ def record_errors(page, errors: BrowserErrors) -> None:
     page.on("pageerror", lambda error: errors.page.append(str(error)))
 
 
-@pytest.mark.timeout(540)
+@pytest.mark.timeout(780)  # 540 s, and the walk over every page on an imported set
 def test_every_page_renders_reacts_and_logs_no_error(chromium, streamlit_server: Server) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     errors = BrowserErrors()

@@ -113,7 +113,8 @@ def test_scorer_features_are_the_classifiers_and_come_back_from_disk(scorer, dat
     assert torch.equal(again.fitted.train_features_, features)
 
 
-def test_no_classifier_run_gives_no_scorer_and_says_how_to_train_one():
+def test_no_classifier_run_gives_no_scorer_and_says_how_to_train_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUL_RUNS_DIR", str(tmp_path))  # no classifier another test trained on digits counts
     scorer = explore.load_scorer(get_dataset("digits"), "cpu")
     assert not scorer.available and scorer.fitted is None and scorer.run is None
     assert "train classifier --dataset digits" in scorer.note

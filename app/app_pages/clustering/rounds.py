@@ -85,6 +85,8 @@ def saved_rounds(page: str, dataset_name: str) -> None:
 def train_section(page: str, data: ImageDataset, seed: int, device: str) -> None:
     """Train DeepCluster live, with or without its guards, and watch the rounds as they come."""
 
+    defaults = explore.deepcluster_live_defaults(data)  # k and batch sizes the set can fill
+
     def controls() -> TrainRequest:
         c1, c2, c3, c4, c5 = st.columns(5)
         preset = c1.selectbox(
@@ -95,11 +97,13 @@ def train_section(page: str, data: ImageDataset, seed: int, device: str) -> None
         )
         steps = c2.number_input("Steps", 10, 20_000, 600, 50, key="clu-steps")
         per_round = c3.number_input("Steps per round", 1, 2_000, 100, 10, key="clu-per-round")
-        batch = c4.select_slider("Batch size", [32, 64, 128, 256, 512], 256, key="clu-batch")
+        batch = c4.select_slider("Batch size", defaults.batch_sizes, defaults.batch_size, key="clu-batch")
         width = c5.select_slider(
             "Backbone width", [4, 8, 16, 32, 64], 16, key="clu-width", help="16 is quick on a CPU."
         )
-        clusters = st.slider("Clusters per round", 2, 30, data.num_classes or 10, key="clu-train-k")
+        clusters = st.slider(
+            "Clusters per round", 2, defaults.max_clusters, defaults.clusters, key="clu-train-k"
+        )
         config = {"width": width, "clusters": clusters, "steps_per_round": int(per_round), **PRESETS[preset]}
         train = live_train_config(
             seed=seed,

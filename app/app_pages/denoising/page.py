@@ -55,16 +55,18 @@ if main is not None:
 
 
 def train_controls() -> TrainRequest:
+    defaults = explore.live_defaults(data)  # a latent size and batch that fit the chosen set
     t1, t2, t3, t4 = st.columns(4)
     corruptions = explore.CORRUPTIONS
     kind = t1.selectbox("Training corruption", corruptions, index=corruptions.index("mixed"), key="tr-kind")
     level = t2.slider("Noise level (max for mixed)", 0.0, 1.0, 0.6, 0.05, key="tr-level")
-    latent_dim = t3.select_slider("Latent size", [2, 4, 8, 16, 32, 64], 32, key="tr-latent")
+    latent_sizes = [2, 4, 8, 16, 32, 64]
+    latent_dim = t3.select_slider("Latent size", latent_sizes, defaults["latent_dim"], key="tr-latent")
     epochs = t4.slider("Epochs", 1, 30, 5, key="tr-epochs")
     return TrainRequest(
         FAMILY,
         {"corruption": kind, "noise_level": level, "latent_dim": latent_dim},
-        live_train_config(seed=seed, device=device, epochs=float(epochs)),
+        live_train_config(seed=seed, device=device, epochs=float(epochs), batch_size=defaults["batch_size"]),
         title=f"AE {kind} {level:g}, z={latent_dim}",
     )
 

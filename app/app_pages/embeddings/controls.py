@@ -1,5 +1,5 @@
-"""The explorer's controls: which encoders, which images, which projection and colouring. Every section of
-the page reads the one `MapChoice` they make."""
+"""The explorer's controls: which encoders (a features file uploaded in this session among them), which
+images, which projection and colouring. Every section of the page reads the one `MapChoice` they make."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from app import resources
+from app.app_pages.embeddings.feature_files import feature_files
 from app.resources import embeddings as cached
 from dul_models import EncoderSpec, ImageDataset
 from dul_models.explore import embeddings as explore
@@ -47,19 +48,8 @@ class MapChoice:
 
 def map_choice(data: ImageDataset, name: str, device: str) -> MapChoice:
     """The encoder, images, projection and colouring widgets, in two rows and an expander."""
-    specs = explore.encoders(name)
-    label_of = {spec: cached.encoder_label(spec) for spec in specs}
-    first_map = explore.default_encoder(specs)
     sizes = explore.split_sizes(data)
-
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
-    first = c1.selectbox(
-        "Encoder", specs, index=specs.index(first_map), format_func=label_of.get, key="emb-a"
-    )
-    compare = c4.toggle("Compare two encoders", value=True, key="emb-compare")
-    second = c2.selectbox(
-        "Second encoder", specs, format_func=label_of.get, key="emb-b", disabled=not compare
-    )
     split = c3.radio(
         "Images",
         explore.IMAGE_SPLITS,
@@ -68,6 +58,17 @@ def map_choice(data: ImageDataset, name: str, device: str) -> MapChoice:
         key="emb-split",
         help="Every map, colouring, gallery, neighbour search and export follows this choice. The test split "
         "is quickest; all images = the training split, then the test split (WebGL draws the larger maps).",
+    )
+    files, new_file = feature_files(data, name, split)  # the files are checked on `split`
+    specs = explore.encoders(name) + files
+    label_of = {spec: cached.encoder_label(spec) for spec in specs}
+    index = specs.index(explore.default_encoder(specs))
+    if new_file is not None:  # the first map shows a file's features as soon as it is added
+        st.session_state["emb-a"], index = new_file, 0  # (index 0: Streamlit warns of a default beside it)
+    first = c1.selectbox("Encoder", specs, index=index, format_func=label_of.get, key="emb-a")
+    compare = c4.toggle("Compare two encoders", value=True, key="emb-compare")
+    second = c2.selectbox(
+        "Second encoder", specs, format_func=label_of.get, key="emb-b", disabled=not compare
     )
     p1, p2, p3, p4 = st.columns(4)
     method = p1.radio(

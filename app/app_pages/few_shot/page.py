@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import state
-from app.app_pages.few_shot import game, maml, sections, training
+from app.app_pages.few_shot import cached, game, maml, sections, training
 from app.app_pages.few_shot.builder import episode_builder
 from app.components.sidebar import chosen_dataset, require_labels
 from app.pages import page_of
@@ -34,4 +34,6 @@ game.section(built)
 sections.decision(built)
 maml_run = maml.section(PAGE, built)
 sections.benchmark(built, maml_run)
-training.section(PAGE, built.seed, device)  # the episode seed also seeds the live run, as before
+training.section(
+    PAGE, built.seed, device, len(cached.pool(name, "base").classes)
+)  # the episode seed also seeds the live run, as before

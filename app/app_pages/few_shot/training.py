@@ -86,9 +86,16 @@ def _controls(seed: int, device: str) -> TrainRequest:
     )
 
 
-def section(page: str, seed: int, device: str) -> None:
+def section(page: str, seed: int, device: str, base_classes: int) -> None:
     """The "Train live" section: controls, the shared panel; a finished run is offered as the encoder
-    (ProtoNet, matching) or as the MAML section's run."""
+    (ProtoNet, matching) or as the MAML section's run. Meta-training needs two base classes or more."""
+    if base_classes < 2:
+        st.header("Train live")
+        st.info(
+            f"Meta-training draws episodes of the base classes, and this set has {base_classes}: it needs two or "
+            "more (import one with more class folders; the encoders above still answer its novel classes)."
+        )
+        return
     train_live(
         page,
         "Meta-train on episodes of the **base** classes and watch the **episode accuracy on validation "

@@ -7,6 +7,7 @@ import streamlit as st
 from app.components.training_panel import PanelLabels, TrainRequest
 from dul_models import ImageDataset, live_train_config
 from dul_models.explore import gan as explore
+from dul_models.explore import gan_training
 
 FAMILY = "dcgan"
 LRS = [5e-5, 1e-4, 2e-4, 5e-4, 1e-3]
@@ -27,7 +28,8 @@ LABELS = PanelLabels(
 
 
 def controls(data: ImageDataset, seed: int, device: str) -> TrainRequest:
-    """GAN Lab-style controls for the adversarial game."""
+    """GAN Lab-style controls for the adversarial game; batch and depth start at what fits the set."""
+    defaults = gan_training.live_defaults(data)
     t1, t2, t3, t4 = st.columns(4)
     lr_g = t1.select_slider("Generator learning rate", LRS, 2e-4, key="tr-gan-lrg")
     lr_d = t2.select_slider("Discriminator learning rate", LRS, 2e-4, key="tr-gan-lrd")
@@ -35,7 +37,7 @@ def controls(data: ImageDataset, seed: int, device: str) -> TrainRequest:
     loss = t4.selectbox("Loss", explore.LOSSES, key="tr-gan-loss", format_func=lambda v: v.replace("_", "-"))
     t5, t6, t7, t8 = st.columns(4)
     latent = t5.select_slider("Latent size", [2, 8, 16, 32, 64, 100], 64, key="tr-gan-latent")
-    batch = t6.select_slider("Batch size", [32, 64, 128], 64, key="tr-gan-batch")
+    batch = t6.select_slider("Batch size", defaults.batch_sizes, defaults.batch_size, key="tr-gan-batch")
     train_steps = t7.select_slider("Steps", [100, 300, 600, 1000, 2000, 4000], 1000, key="tr-gan-steps")
     eval_every = t8.select_slider("FID every N steps", [50, 100, 200, 500], 200, key="tr-gan-eval")
     t9, t10, t11 = st.columns(3)
@@ -75,9 +77,10 @@ def controls(data: ImageDataset, seed: int, device: str) -> TrainRequest:
     depth = t16.select_slider(
         "Extra conv layers per resolution",
         [0, 1, 2],
-        0,
+        defaults.depth,
         key="tr-gan-depth",
-        help="3×3 convolutions added to both G and D at each resolution: more capacity, slower steps",
+        help="3×3 convolutions added to both G and D at each resolution: more capacity, slower steps. "
+        "1 by default on 64-pixel sets, where D's two strided layers alone see 10-pixel patches",
     )
     return TrainRequest(
         FAMILY,

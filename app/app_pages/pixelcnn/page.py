@@ -26,6 +26,9 @@ st.markdown(
 
 name, device, seed = state.dataset_name(), state.device_name(), state.seed()
 data = chosen_dataset()
+if (refusal := explore.colour_refusal(data)) is not None:  # no run and no training: say why, once
+    st.info(refusal)
+    st.stop()
 
 loaded = {  # "main" takes any run, so a run trained live (either variant) can be shown on the page
     "main": picked_run(PAGE, "main", FAMILY, label="PixelCNN", what="PixelCNN"),
@@ -72,7 +75,9 @@ def train_controls() -> TrainRequest:
     return TrainRequest(
         FAMILY,
         {"variant": variant, "channels": channels, "layers": layers, "kernel_size": 3},
-        live_train_config(seed=seed, device=device, epochs=float(epochs), batch_size=32),
+        live_train_config(
+            seed=seed, device=device, epochs=float(epochs), batch_size=explore.live_batch(data)
+        ),
         title=f"{variant} PixelCNN {channels}ch × {layers}",
     )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.app_pages.self_supervised import cached
 from app.components.training_panel import PanelLabels, TrainRequest, train_live
-from dul_models import live_train_config
+from dul_models import ImageDataset, live_train_config
 from dul_models.explore import self_supervised as explore
 
 INTRO = (
@@ -36,11 +37,15 @@ LABELS = PanelLabels(
 )
 
 
-def train_section(page: str, seed: int, device: str) -> None:
-    """The method's controls, then the shared panel; the job also records the test set's map timeline."""
-    titles = explore.family_titles()
+def train_section(page: str, data: ImageDataset, seed: int, device: str) -> None:
+    """The method's controls, then the shared panel; the job also records the test set's map timeline.
+    Only the methods that can train on the set are offered; the others are named with their reason."""
+    choices = cached.live_choices(data.name)
+    titles = choices.titles
 
     def controls() -> TrainRequest:
+        for reason in choices.refused:
+            st.info(reason)
         family = st.selectbox("Method", list(titles), key="ssl-family", format_func=titles.get)
         c1, c2, c3, c4 = st.columns(4)
         preset = c1.selectbox(
@@ -50,7 +55,7 @@ def train_section(page: str, seed: int, device: str) -> None:
             help="The 'break it' presets show collapse or a diverging loss on purpose.",
         )
         steps = c2.number_input("Steps", 10, 20_000, 800, 50, key="ssl-steps")
-        batch = c3.select_slider("Batch size", [32, 64, 128, 256, 512], 128, key="ssl-batch")
+        batch = c3.select_slider("Batch size", choices.batch_sizes, choices.batch_size, key="ssl-batch")
         width = c4.select_slider(
             "Backbone width",
             [8, 16, 32, 64],

@@ -51,4 +51,4 @@ if run is not None:
         sections_prior.disentanglement(device)
     run_download(run.info)
 
-train_live(PAGE, training.INTRO, lambda: training.controls(seed, device), labels=training.LABELS)
+train_live(PAGE, training.INTRO, lambda: training.controls(data, seed, device), labels=training.LABELS)
