@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -193,3 +194,50 @@ def test_an_imported_set_trains_and_embeds_from_the_command_line(tmp_path: Path,
     assert trained.returncode == 0, trained.stderr
     embedded = cli("embed", "pixels", "--dataset", "mine", "--out", str(tmp_path / "f.npz"))
     assert embedded.returncode == 0, embedded.stderr
+
+
+@pytest.mark.parametrize("layout", ["class-folder zip", "flat folder"])
+def test_an_imported_set_embeds_clusters_and_trains_simclr_and_a_vae(
+    tmp_path: Path, data_folder: Path, layout: str
+) -> None:
+    """The issue's path from a clean clone: import, then embed, cluster, train simclr and train vae."""
+    import os
+
+    rng = np.random.default_rng(0)
+    source = tmp_path / "src"
+    for k, name in enumerate(("a", "b", "c")):  # three classes of different brightness, noisy
+        folder = source / name if layout == "class-folder zip" else source
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(12):
+            pixels = np.clip(60 * k + rng.normal(40, 20, (20, 26)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels, "L").save(folder / f"{name}{i}.png")
+    if layout == "class-folder zip":
+        with zipfile.ZipFile(tmp_path / "src.zip", "w") as archive:
+            for path in sorted(source.rglob("*.png")):
+                archive.write(path, path.relative_to(source).as_posix())
+        source = tmp_path / "src.zip"
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "DUL_DATA_DIR": str(data_folder), "DUL_RUNS_DIR": str(tmp_path / "runs")}
+        done = subprocess.run(
+            [sys.executable, "-m", "dul_models", *args], capture_output=True, text=True, timeout=300, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    summary = json.loads(cli("datasets", "import", str(source), "--name", "own", "--json").stdout)
+    assert summary["labelled"] is (layout == "class-folder zip")
+    cli("embed", "pixels", "--dataset", "own", "--out", str(tmp_path / "own.npz"))
+    assert np.load(tmp_path / "own.npz")["features"].shape == (summary["counts"]["test"], 28 * 28)
+    clustered = json.loads(cli("cluster", "pixels", "--dataset", "own", "--k", "3", "--json").stdout)
+    assert clustered["k"] == 3 and ("acc" in clustered) is (layout == "class-folder zip")
+    for family, settings in (
+        ("simclr", ("width=4", "projection_dim=4")),
+        ("vae", ("latent_dim=3", "base_channels=4")),
+    ):
+        out = tmp_path / f"run-{family}"
+        sets = [arg for value in (*settings, "batch_size=8") for arg in ("--set", value)]
+        cli("train", family, "--dataset", "own", "--steps", "3", "--out", str(out), *sets)
+        assert (out / "model.safetensors").is_file() and json.loads((out / "config.json").read_text())[
+            "dataset"
+        ] == "own"
