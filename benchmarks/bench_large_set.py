@@ -29,28 +29,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from common import write_result
+from common import ANON_SAMPLER, write_result
 
 SIDE, CHANNELS, NAME = 64, 3, "large-bench"
 TEST_SHARE = 0.2  # as an import's default split
 CHUNK = 2_000  # images generated at a time: ~100 MB of float32 noise
 
-_CHILD = """
-import json, resource, sys, threading, time
-
-def anon_kb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    return 0
-
-peak, done = [0], []
-
-def sample():
-    while not done:
-        peak[0] = max(peak[0], anon_kb())
-        time.sleep(0.02)
+_CHILD = (
+    ANON_SAMPLER
+    + """
+import json, resource, sys, time
 
 import torch  # noqa: F401  (counted in 'anonymous before', not in the command)
 import dul_models.data.large_splits as large_splits
@@ -59,7 +47,7 @@ from dul_models.cli.main import main
 if sys.argv[1] == "whole":
     large_splits.LARGE_SPLIT_BYTES = 10**18  # every split "fits": the path before streaming
 base = anon_kb()
-threading.Thread(target=sample, daemon=True).start()
+start_sampling()
 start = time.perf_counter()
 rc = main(sys.argv[2:])
 seconds = time.perf_counter() - start
@@ -68,6 +56,7 @@ peak[0] = max(peak[0], anon_kb())
 print(json.dumps({"rc": rc, "seconds": seconds, "base_anon_kb": base, "peak_anon_kb": peak[0],
                   "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
+)
 
 
 def generate(staging: Path, count: int, seed: int = 0) -> np.memmap:
