@@ -2,18 +2,21 @@
 
 Every cached call that reads a run (a path, an `EncoderSpec`, a page's choice holding either) takes it as
 a plain argument; `cached` adds the `RunRef` (path + modification time of the weights) of each run it
-finds, so a run retrained in place gets fresh entries and no function hand-makes a stamp.
+finds, so a run retrained in place gets fresh entries and no function hand-makes a stamp. A parameter
+called `dataset_name` names a data set: its version joins the key too, so a set re-imported under the same
+name is never served from the old one's entries.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import streamlit as st
 
-from dul_models import run_stamps
+from dul_models import DULError, dataset_version, run_stamps
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,11 +33,24 @@ def cached(*, resource: bool = False, **options: Any) -> Callable[[F], F]:
         keyed.__module__ = fn.__module__
         store = (st.cache_resource if resource else st.cache_data)(**options)(keyed)
 
+        signature = inspect.signature(fn)
+
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
-            return store(run_stamps((args, kwargs)), *args, **kwargs)
+            keys: tuple = run_stamps((args, kwargs))
+            if "dataset_name" in signature.parameters:
+                keys += (_version(signature.bind(*args, **kwargs).arguments.get("dataset_name")),)
+            return store(keys, *args, **kwargs)
 
         call.clear = store.clear  # type: ignore[attr-defined]
         return call  # type: ignore[return-value]
 
     return wrap
+
+
+def _version(name: Any) -> str:
+    """The data set's version ("" for a built-in one); an unknown name is the cached function's to refuse."""
+    try:
+        return dataset_version(str(name))
+    except DULError:
+        return ""
