@@ -16,7 +16,7 @@ import streamlit as st
 from app import resources, state
 from app.components.charts import embedding_scatter, history_chart
 from app.components.images import image_grid
-from dul_models import DULError, TrainConfig
+from dul_models import DULError, TrainConfig, live_train_config
 from dul_models.train.jobs import JobSnapshot, TrainingJob
 
 
@@ -32,6 +32,21 @@ class TrainRequest:
     title: str = ""
     role: str = "main"
     callbacks: tuple[str, ...] = ()
+
+
+def representation_train_config(*, seed: int, device: str, steps: int, batch_size: int) -> TrainConfig:
+    """The live loop of the representation pages (self-supervised, clustering, semi-supervised, few-shot):
+    the library's preset with a preview every 50 steps, 500 test images per evaluation and no checkpoint
+    before the end of a run that lasts minutes."""
+    return live_train_config(
+        seed=seed,
+        device=device,
+        steps=int(steps),
+        batch_size=int(batch_size),
+        eval_items=500,
+        preview_every=50,
+        checkpoint_every=0,
+    )
 
 
 @dataclass(frozen=True)

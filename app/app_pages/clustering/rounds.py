@@ -12,8 +12,8 @@ import streamlit as st
 
 from app.components.charts import line_chart
 from app.components.runs import run_picker
-from app.components.training_panel import PanelLabels, TrainRequest, train_live
-from dul_models import ImageDataset, live_train_config
+from app.components.training_panel import PanelLabels, TrainRequest, representation_train_config, train_live
+from dul_models import ImageDataset
 from dul_models.explore import clustering as explore
 
 SAVED_SCORES = ("cluster_acc", "nmi", "ari", "largest_cluster_share", "knn_acc")
@@ -105,15 +105,7 @@ def train_section(page: str, data: ImageDataset, seed: int, device: str) -> None
             "Clusters per round", 2, defaults.max_clusters, defaults.clusters, key="clu-train-k"
         )
         config = {"width": width, "clusters": clusters, "steps_per_round": int(per_round), **PRESETS[preset]}
-        train = live_train_config(
-            seed=seed,
-            device=device,
-            steps=int(steps),
-            batch_size=int(batch),
-            eval_items=500,
-            preview_every=50,
-            checkpoint_every=0,
-        )
+        train = representation_train_config(seed=seed, device=device, steps=steps, batch_size=batch)
         return TrainRequest("deepcluster", config, train, title=f"DeepCluster live ({preset})")
 
     train_live(

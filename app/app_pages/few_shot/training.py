@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.components.training_panel import PanelLabels, TrainRequest, train_live
-from dul_models import live_train_config
+from app.components.training_panel import PanelLabels, TrainRequest, representation_train_config, train_live
 
 FAMILY_TITLES = {"protonet": "ProtoNet", "matching": "Matching network", "maml": "MAML"}
 FAMILY = "fs-family"  # widget keys the MAML section sets to offer the other variant
@@ -68,15 +67,7 @@ def _controls(seed: int, device: str) -> TrainRequest:
         config |= {"inner_steps": int(inner), "inner_lr": float(inner_lr), "first_order": bool(first_order)}
     variant = (" first-order" if first_order else " second-order") if maml else ""
     title = f"{FAMILY_TITLES[family]}{variant} live, {int(way)}-way {int(shot)}-shot"
-    train_config = live_train_config(
-        seed=seed,
-        device=device,
-        steps=int(steps),
-        batch_size=32,
-        eval_items=500,
-        preview_every=50,
-        checkpoint_every=0,
-    )
+    train_config = representation_train_config(seed=seed, device=device, steps=steps, batch_size=32)
     return TrainRequest(
         family=family,
         model_config=config,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app.app_pages.self_supervised import cached
-from app.components.training_panel import PanelLabels, TrainRequest, train_live
-from dul_models import ImageDataset, live_train_config
+from app.components.training_panel import PanelLabels, TrainRequest, representation_train_config, train_live
+from dul_models import ImageDataset
 from dul_models.explore import self_supervised as explore
 
 INTRO = (
@@ -75,15 +75,7 @@ def train_section(page: str, data: ImageDataset, seed: int, device: str) -> None
             settings["queue_size"] = int(
                 k2.number_input("Queue size K", batch, 65_536, 4096, batch, key="ssl-train-k")
             )
-        train = live_train_config(
-            seed=seed,
-            device=device,
-            steps=int(steps),
-            batch_size=int(batch),
-            eval_items=500,
-            preview_every=50,
-            checkpoint_every=0,
-        )
+        train = representation_train_config(seed=seed, device=device, steps=steps, batch_size=batch)
         return TrainRequest(
             family,
             explore.train_model_config(family, preset, settings),

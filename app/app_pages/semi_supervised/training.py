@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.components.training_panel import PanelLabels, TrainRequest, train_live
-from dul_models import ImageDataset, live_train_config
+from app.components.training_panel import PanelLabels, TrainRequest, representation_train_config, train_live
+from dul_models import ImageDataset
 from dul_models.explore.semi_supervised import METHOD_TITLES, METHODS
 
 INTRO = (
@@ -96,15 +96,7 @@ def train_section(page: str, data: ImageDataset, label_seed: int, seed: int, dev
             "width": width,
             **({"num_classes": data.num_classes} if data.has_labels else {}),
         }
-        train = live_train_config(
-            seed=seed,
-            device=device,
-            steps=int(steps),
-            batch_size=int(batch),
-            eval_items=500,
-            preview_every=50,
-            checkpoint_every=0,
-        )
+        train = representation_train_config(seed=seed, device=device, steps=steps, batch_size=batch)
         title = f"{METHOD_TITLES[method].split(' (')[0]} live, {config['labels_per_class']} labels per class"
         return TrainRequest("semisup", config, train, title=title)
 
